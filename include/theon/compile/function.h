@@ -1,0 +1,101 @@
+// theon/compile/function.h — compiling graphs into callable functions.
+//
+// function(inputs, outputs, options) turns a symbolic graph into a Function:
+// a flat program of op calls over numbered value slots, with values released
+// as soon as their last reader has run. Calling it validates every argument
+// (arity, dtype with safe casts only, rank, static shape), runs the program,
+// then applies `updates` to shared variables all together — a call that fails
+// leaves every shared variable as it was.
+#pragma once
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "theon/graph/node.h"
+
+namespace theon {
+
+// A function input with Theano's In options.
+struct In {
+  Var variable;
+  std::string name;            // keyword name; defaults to the variable's name
+  std::optional<Array> value;  // default value when the argument is omitted
+  bool borrow = false;
+  bool mutable_ = false;
+  std::optional<bool> allow_downcast;  // overrides the function's allow_input_downcast
+  In(Var v) : variable(std::move(v)) {}  // NOLINT: implicit, so a Var list works as inputs
+  In(Var v, std::string n, std::optional<Array> val = std::nullopt)
+      : variable(std::move(v)), name(std::move(n)), value(std::move(val)) {}
+};
+
+using Updates = std::vector<std::pair<Var, Var>>;  // (shared variable, new value)
+
+struct FunctionOptions {
+  Updates updates{};
+  std::vector<std::pair<Var, Var>> givens{};  // (variable, replacement)
+  std::string mode{};                         // "" -> config().mode
+  std::string name{};
+  bool allow_input_downcast = false;
+  std::string on_unused_input{};  // "raise" | "warn" | "ignore"; "" -> config()
+  std::optional<bool> profile{};  // nullopt -> config().profile
+};
+
+struct OpProfile {
+  std::string op;
+  int64_t calls = 0;
+  double seconds = 0;
+};
+
+class Function {
+ public:
+  // Positional call: one array per input (defaults fill omitted trailing inputs).
+  std::vector<Array> operator()(const std::vector<Array>& args);
+  // General call: positional values (nullopt = use default) and keyword values.
+  std::vector<Array> call(const std::vector<std::optional<Array>>& positional,
+                          const std::map<std::string, Array>& keywords = {});
+
+  const std::vector<In>& inputs() const { return inputs_; }
+  // The outputs as compiled (after givens), followed by nothing else.
+  const std::vector<Var>& outputs() const { return outputs_; }
+  const Updates& updates() const { return updates_; }
+  const std::string& name() const { return name_; }
+  // Nodes in execution order.
+  const std::vector<ApplyNode*>& nodes() const { return nodes_; }
+  bool profiling() const { return profile_; }
+  std::vector<OpProfile> profile() const;
+  std::string profile_summary() const;
+
+ private:
+  friend std::shared_ptr<Function> function(std::vector<In>, std::vector<Var>, FunctionOptions);
+  struct Step {
+    ApplyNode* node;
+    std::vector<int> in_slots, out_slots;
+    std::vector<int> release;  // slots whose last reader is this step
+  };
+  std::vector<In> inputs_;
+  std::vector<Var> outputs_;
+  Updates updates_;
+  std::string name_, mode_;
+  bool allow_downcast_ = false;
+  bool profile_ = false;
+  std::vector<ApplyNode*> nodes_;
+  std::vector<Step> steps_;
+  int num_slots_ = 0;
+  std::vector<int> input_slots_;
+  std::vector<std::pair<int, Array>> constant_slots_;
+  std::vector<std::pair<int, Var>> shared_slots_;
+  std::vector<int> output_slots_, update_slots_;
+  std::vector<double> step_seconds_;
+  std::vector<int64_t> step_calls_;
+};
+
+std::shared_ptr<Function> function(std::vector<In> inputs, std::vector<Var> outputs,
+                                   FunctionOptions options = {});
+
+// Evaluates `v` once (Theano's Variable.eval), with values for its inputs.
+Array eval(const Var& v, const std::vector<std::pair<Var, Array>>& inputs = {});
+
+}  // namespace theon

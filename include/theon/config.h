@@ -1,0 +1,32 @@
+// theon/config.h — global configuration (Theano's `theano.config`).
+//
+// Read once from the THEON_FLAGS environment variable
+// ("floatX=float64,profile=True"), then changeable at run time.
+#pragma once
+#include <string>
+
+#include "theon/runtime/dtype.h"
+
+namespace theon {
+
+struct Config {
+  DType floatX = DType::Float32;   // default float dtype of T.matrix() & co.
+  std::string mode = "FAST_RUN";   // default compilation mode
+  std::string device = "cpu";
+  bool profile = false;
+  bool compute_test_value = false;
+  std::string on_unused_input = "raise";
+  int num_threads = 0;  // 0: all cores
+
+  // Sets one option from its string form; throws naming an unknown key or bad value.
+  void set(const std::string& key, const std::string& value);
+  std::string get(const std::string& key) const;
+};
+
+// The process-wide configuration, initialised from THEON_FLAGS on first use.
+Config& config();
+
+// Parses "key=value,key=value" into config(); throws on an unknown key.
+void parse_flags(const std::string& flags);
+
+}  // namespace theon

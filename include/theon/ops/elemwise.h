@@ -1,0 +1,108 @@
+// theon/ops/elemwise.h — elementwise ops, declared once in elemwise.def.
+//
+// Every scalar operation of the table is lifted to tensors by one Op class,
+// Elemwise, which broadcasts its inputs as NumPy does and computes the result
+// dtype by the row's type rule. The table also generates the C++ functions
+// (theon::add, theon::exp, ...), their Python bindings and the test lists.
+#pragma once
+#include "theon/graph/node.h"
+
+namespace theon {
+
+enum class ScalarOpId : uint8_t {
+#define THEON_ELEMWISE(name, arity, rule) name,
+#include "theon/ops/elemwise.def"
+#undef THEON_ELEMWISE
+};
+
+enum class TypeRule : uint8_t { SAME, NOBOOL, BOOL_INT8, FLOAT, DIV, CMP, PRED, BITWISE, WHERE };
+
+struct ScalarOpInfo {
+  ScalarOpId id;
+  const char* name;
+  int arity;
+  TypeRule rule;
+};
+
+// All rows of the table, in order.
+const std::vector<ScalarOpInfo>& scalar_ops();
+const ScalarOpInfo& scalar_op_info(ScalarOpId id);
+// Looks a row up by name ("add", "exp"); throws for an unknown name.
+const ScalarOpInfo& scalar_op_info(const std::string& name);
+// Result dtype of the op for the given input dtypes; throws when the op has no
+// loop for them (e.g. bitwise on floats), naming the op and the dtypes.
+DType elemwise_result_dtype(ScalarOpId id, const std::vector<DType>& inputs);
+// The dtype inputs are converted to before the scalar function runs.
+DType elemwise_compute_dtype(ScalarOpId id, const std::vector<DType>& inputs);
+
+class Elemwise : public Op {
+ public:
+  explicit Elemwise(ScalarOpId id) : id_(id) {}
+  ScalarOpId scalar_op() const { return id_; }
+  std::string name() const override;
+  std::string props() const override;
+  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
+  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
+  std::optional<ShapeExprs> infer_shape(const ApplyNode& node,
+                                        const ShapeExprs& input_shapes) const override;
+
+ private:
+  ScalarOpId id_;
+};
+
+// Converts to another dtype (NumPy astype semantics, unsafe casts allowed).
+class Cast : public Op {
+ public:
+  explicit Cast(DType to) : to_(to) {}
+  DType to() const { return to_; }
+  std::string name() const override;
+  std::string props() const override { return std::string(dtype_name(to_)); }
+  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
+  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
+  std::optional<ShapeExprs> infer_shape(const ApplyNode& node,
+                                        const ShapeExprs& input_shapes) const override;
+
+ private:
+  DType to_;
+};
+
+Var elemwise(ScalarOpId id, std::vector<Var> inputs);
+// Runs one elementwise op on arrays (used by ops that compose elementwise steps).
+Array elemwise_eval(ScalarOpId id, const std::vector<Array>& inputs);
+Var cast(const Var& x, DType dtype);
+
+// One function per table row: theon::add(a, b), theon::exp(x), theon::clip(x, lo, hi)...
+#define THEON_ELEMWISE(name, arity, rule) THEON_ELEMWISE_DECL_##arity(name)
+#define THEON_ELEMWISE_DECL_1(name) Var name(const Var& a);
+#define THEON_ELEMWISE_DECL_2(name) Var name(const Var& a, const Var& b);
+#define THEON_ELEMWISE_DECL_3(name) Var name(const Var& a, const Var& b, const Var& c);
+#include "theon/ops/elemwise.def"
+#undef THEON_ELEMWISE
+
+inline Var where(const Var& c, const Var& a, const Var& b) { return switch_(c, a, b); }
+
+Var operator+(const Var& a, const Var& b);
+Var operator-(const Var& a, const Var& b);
+Var operator*(const Var& a, const Var& b);
+Var operator/(const Var& a, const Var& b);
+Var operator%(const Var& a, const Var& b);
+Var operator-(const Var& a);
+// Scalars on either side follow NumPy's weak typing: matrix(float32) * 2.0 stays float32.
+Var operator+(const Var& a, double b);
+Var operator+(double a, const Var& b);
+Var operator-(const Var& a, double b);
+Var operator-(double a, const Var& b);
+Var operator*(const Var& a, double b);
+Var operator*(double a, const Var& b);
+Var operator/(const Var& a, double b);
+Var operator/(double a, const Var& b);
+Var operator+(const Var& a, int b);
+Var operator+(int a, const Var& b);
+Var operator-(const Var& a, int b);
+Var operator-(int a, const Var& b);
+Var operator*(const Var& a, int b);
+Var operator*(int a, const Var& b);
+Var operator/(const Var& a, int b);
+Var operator/(int a, const Var& b);
+
+}  // namespace theon

@@ -1,0 +1,302 @@
+// Compiling a graph into a Function: validation, slot assignment, liveness,
+// and the call path with all-or-nothing shared-variable updates.
+#include "theon/compile/function.h"
+
+#include <algorithm>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "theon/config.h"
+#include "theon/graph/shared.h"
+
+namespace theon {
+
+namespace {
+
+std::string input_desc(const In& in, size_t i) {
+  std::string n = !in.name.empty() ? in.name : in.variable.name();
+  return "input " + std::to_string(i) + (n.empty() ? "" : " ('" + n + "')");
+}
+
+// Adds the op and node to a failing op's message, keeping the exception's type.
+[[noreturn]] void rethrow_with_node(const ApplyNode* node) {
+  std::string ctx = "\nApply node that caused the error: " + node->op->name() + "(";
+  for (size_t i = 0; i < node->inputs.size(); ++i) ctx += (i ? ", " : "") + node->inputs[i].str();
+  ctx += ")";
+  try {
+    throw;
+  } catch (const std::out_of_range& e) {
+    throw std::out_of_range(e.what() + ctx);
+  } catch (const std::overflow_error& e) {
+    throw std::overflow_error(e.what() + ctx);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(e.what() + ctx);
+  } catch (const std::bad_alloc&) {
+    throw std::runtime_error("out of memory" + ctx);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(e.what() + ctx);
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<Function> function(std::vector<In> inputs, std::vector<Var> outputs,
+                                   FunctionOptions opt) {
+  auto f = std::shared_ptr<Function>(new Function());
+  f->name_ = opt.name;
+  f->mode_ = opt.mode.empty() ? config().mode : opt.mode;
+  f->allow_downcast_ = opt.allow_input_downcast;
+  f->profile_ = opt.profile.value_or(config().profile);
+  std::string on_unused = opt.on_unused_input.empty() ? config().on_unused_input : opt.on_unused_input;
+  if (on_unused != "raise" && on_unused != "warn" && on_unused != "ignore")
+    throw std::invalid_argument("function: on_unused_input must be 'raise', 'warn' or 'ignore', got '" + on_unused + "'");
+
+  // Inputs must be distinct symbolic leaves.
+  std::unordered_set<VariableNode*> input_set;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Var& v = inputs[i].variable;
+    if (!v.defined()) throw std::invalid_argument("function: " + input_desc(inputs[i], i) + " is undefined");
+    if (v.is_constant())
+      throw std::invalid_argument("function: " + input_desc(inputs[i], i) +
+                                  " is a constant; constants cannot be function inputs");
+    if (v.is_shared())
+      throw std::invalid_argument("function: " + input_desc(inputs[i], i) +
+                                  " is a shared variable; shared variables cannot be function inputs (use givens)");
+    if (v.owner())
+      throw std::invalid_argument("function: " + input_desc(inputs[i], i) + " ('" + v.str() +
+                                  "') is computed by an op; inputs must be symbolic leaves");
+    if (!input_set.insert(v.get()).second)
+      throw std::invalid_argument("function: " + input_desc(inputs[i], i) + " is given more than once");
+    if (inputs[i].name.empty()) inputs[i].name = v.name();
+    if (inputs[i].value)
+      inputs[i].value = v.type().filter(*inputs[i].value, true, "default value of " + input_desc(inputs[i], i));
+  }
+  for (size_t i = 0; i < outputs.size(); ++i)
+    if (!outputs[i].defined()) throw std::invalid_argument("function: output " + std::to_string(i) + " is undefined");
+
+  // Explicit updates, then default updates of shared variables the graph uses.
+  Updates updates;
+  std::unordered_set<VariableNode*> updated;
+  for (auto& [sv, val] : opt.updates) {
+    if (!sv.defined() || !sv.is_shared())
+      throw std::invalid_argument("function: update target '" + sv.str() + "' is not a shared variable");
+    if (!val.defined()) throw std::invalid_argument("function: update of '" + sv.str() + "' is undefined");
+    if (!updated.insert(sv.get()).second)
+      throw std::invalid_argument("function: shared variable '" + sv.str() + "' is updated more than once");
+    if (val.dtype() != sv.dtype() || val.ndim() != sv.ndim())
+      throw std::invalid_argument("function: an update must have the same type as the shared variable '" +
+                                  sv.str() + "': expected " + sv.type().str() + ", got " + val.type().str() +
+                                  (val.ndim() == sv.ndim() ? " (cast the update expression)" : ""));
+    updates.push_back({sv, val});
+  }
+  for (size_t k = 0; k <= updates.size(); ++k) {
+    std::vector<Var> roots = outputs;
+    for (auto& u : updates) roots.push_back(u.second);
+    bool added = false;
+    for (const Var& leaf : graph_inputs(roots))
+      if (leaf.is_shared() && leaf->default_update.defined() && !updated.count(leaf.get())) {
+        updated.insert(leaf.get());
+        updates.push_back({leaf, leaf->default_update});
+        added = true;
+      }
+    if (!added) break;
+  }
+
+  // Givens: substitute throughout outputs and update values.
+  std::vector<Var> roots = outputs;
+  for (auto& u : updates) roots.push_back(u.second);
+  if (!opt.givens.empty()) {
+    for (auto& [from, to] : opt.givens)
+      if (!from.defined() || !to.defined()) throw std::invalid_argument("function: givens contain an undefined variable");
+    roots = clone_replace(roots, opt.givens);
+  }
+  f->outputs_.assign(roots.begin(), roots.begin() + outputs.size());
+  for (size_t i = 0; i < updates.size(); ++i) f->updates_.push_back({updates[i].first, roots[outputs.size() + i]});
+
+  // Leaves must be inputs, constants or shared variables.
+  std::unordered_set<VariableNode*> used;
+  for (const Var& leaf : graph_inputs(roots)) {
+    used.insert(leaf.get());
+    if (leaf.is_constant() || leaf.is_shared() || input_set.count(leaf.get())) continue;
+    throw std::invalid_argument("function: missing input: variable '" + leaf.str() + "' (" + leaf.type().str() +
+                                ") is needed to compute the outputs but is not in the inputs list");
+  }
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (!used.count(inputs[i].variable.get())) {
+      std::string msg = "function: " + input_desc(inputs[i], i) +
+                        " is not used to compute any output (pass on_unused_input='ignore' to allow this)";
+      if (on_unused == "raise") throw std::invalid_argument(msg);
+      if (on_unused == "warn") std::cerr << "UserWarning: " << msg << "\n";
+    }
+  f->inputs_ = std::move(inputs);
+
+  // Slots: one per variable, assigned in execution order.
+  f->nodes_ = toposort(roots);
+  std::unordered_map<VariableNode*, int> slot;
+  auto slot_of = [&](const Var& v) {
+    auto [it, fresh] = slot.try_emplace(v.get(), f->num_slots_);
+    if (fresh) {
+      ++f->num_slots_;
+      if (v.is_constant()) f->constant_slots_.push_back({it->second, v.constant_value()});
+      else if (v.is_shared()) f->shared_slots_.push_back({it->second, v});
+    }
+    return it->second;
+  };
+  for (const auto& in : f->inputs_) f->input_slots_.push_back(slot_of(in.variable));
+  for (ApplyNode* n : f->nodes_) {
+    Function::Step s{n, {}, {}, {}};
+    for (const auto& v : n->inputs) s.in_slots.push_back(slot_of(v));
+    for (size_t i = 0; i < n->outputs.size(); ++i) s.out_slots.push_back(slot_of(n->output(int(i))));
+    f->steps_.push_back(std::move(s));
+  }
+  for (const auto& o : f->outputs_) f->output_slots_.push_back(slot_of(o));
+  for (const auto& u : f->updates_) f->update_slots_.push_back(slot_of(u.second));
+
+  // Liveness: release a computed value after its last reader unless it is returned.
+  std::unordered_set<int> keep(f->output_slots_.begin(), f->output_slots_.end());
+  keep.insert(f->update_slots_.begin(), f->update_slots_.end());
+  std::unordered_map<int, size_t> last_use;
+  for (size_t k = 0; k < f->steps_.size(); ++k)
+    for (int s : f->steps_[k].in_slots) last_use[s] = k;
+  for (auto [s, k] : last_use)
+    if (!keep.count(s)) f->steps_[k].release.push_back(s);
+  f->step_seconds_.assign(f->steps_.size(), 0.0);
+  f->step_calls_.assign(f->steps_.size(), 0);
+  return f;
+}
+
+std::vector<Array> Function::operator()(const std::vector<Array>& args) {
+  std::vector<std::optional<Array>> pos(args.begin(), args.end());
+  return call(pos);
+}
+
+std::vector<Array> Function::call(const std::vector<std::optional<Array>>& positional,
+                                  const std::map<std::string, Array>& keywords) {
+  std::string fname = name_.empty() ? "function" : "function '" + name_ + "'";
+  if (positional.size() > inputs_.size())
+    throw std::invalid_argument(fname + ": expected at most " + std::to_string(inputs_.size()) +
+                                " arguments, got " + std::to_string(positional.size()));
+  std::vector<std::optional<Array>> args(inputs_.size());
+  for (size_t i = 0; i < positional.size(); ++i) args[i] = positional[i];
+  for (const auto& [k, v] : keywords) {
+    size_t i = 0;
+    while (i < inputs_.size() && inputs_[i].name != k) ++i;
+    if (i == inputs_.size()) throw std::invalid_argument(fname + ": unknown keyword argument '" + k + "'");
+    if (args[i]) throw std::invalid_argument(fname + ": argument '" + k + "' given twice");
+    args[i] = v;
+  }
+  std::vector<Array> values(num_slots_);
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    const In& in = inputs_[i];
+    std::string what = fname + ", " + input_desc(in, i);
+    if (!args[i]) {
+      if (!in.value)
+        throw std::invalid_argument(fname + ": missing argument for " + input_desc(in, i) + " (expected " +
+                                    std::to_string(inputs_.size()) + " arguments)");
+      values[input_slots_[i]] = *in.value;
+      continue;
+    }
+    if (!args[i]->defined()) throw std::invalid_argument(what + ": value is undefined");
+    values[input_slots_[i]] = in.variable.type().filter(*args[i], in.allow_downcast.value_or(allow_downcast_), what);
+  }
+  for (const auto& [s, v] : constant_slots_) values[s] = v;
+  for (const auto& [s, v] : shared_slots_) values[s] = v->storage->value;
+
+  std::vector<Array> ins, outs;
+  for (size_t k = 0; k < steps_.size(); ++k) {
+    const Step& st = steps_[k];
+    ins.clear();
+    for (int s : st.in_slots) ins.push_back(values[s]);
+    outs.assign(st.out_slots.size(), Array());
+    auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    try {
+      st.node->op->perform(ins, outs);
+    } catch (...) {
+      rethrow_with_node(st.node);
+    }
+    if (profile_) {
+      step_seconds_[k] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      ++step_calls_[k];
+    }
+    for (size_t i = 0; i < outs.size(); ++i) {
+      const TensorType& t = st.node->outputs[i].type;
+      if (!outs[i].defined() || outs[i].dtype() != t.dtype || outs[i].ndim() != t.ndim())
+        throw std::logic_error("internal error: " + st.node->op->name() + " produced " +
+                               (outs[i].defined() ? std::string(dtype_name(outs[i].dtype())) + " of rank " +
+                                                        std::to_string(outs[i].ndim())
+                                                  : std::string("nothing")) +
+                               " for output type " + t.str());
+      values[st.out_slots[i]] = std::move(outs[i]);
+    }
+    for (int s : st.release) values[s] = Array();
+  }
+
+  // Returned arrays never alias inputs or shared state.
+  auto detach = [&](const Array& a) {
+    for (size_t i = 0; i < inputs_.size(); ++i)
+      if (!inputs_[i].borrow && values[input_slots_[i]].defined() && a.shares_memory_with(values[input_slots_[i]]))
+        return a.copy();
+    for (const auto& [s, v] : shared_slots_)
+      if (a.shares_memory_with(v->storage->value)) return a.copy();
+    for (const auto& [s, v] : constant_slots_)
+      if (a.shares_memory_with(v)) return a.copy();
+    return a;
+  };
+  std::vector<Array> result;
+  for (int s : output_slots_) result.push_back(detach(values[s]));
+  // All updates are computed; apply them together.
+  std::vector<Array> new_values;
+  for (size_t i = 0; i < updates_.size(); ++i) {
+    Array v = detach(values[update_slots_[i]]);
+    new_values.push_back(v);
+  }
+  for (size_t i = 0; i < updates_.size(); ++i) updates_[i].first->storage->value = new_values[i];
+  return result;
+}
+
+std::vector<OpProfile> Function::profile() const {
+  std::map<std::string, OpProfile> by_op;
+  for (size_t k = 0; k < steps_.size(); ++k) {
+    auto& p = by_op[steps_[k].node->op->name()];
+    p.op = steps_[k].node->op->name();
+    p.calls += step_calls_[k];
+    p.seconds += step_seconds_[k];
+  }
+  std::vector<OpProfile> r;
+  for (auto& [k, v] : by_op) r.push_back(v);
+  std::sort(r.begin(), r.end(), [](auto& a, auto& b) { return a.seconds > b.seconds; });
+  return r;
+}
+
+std::string Function::profile_summary() const {
+  auto p = profile();
+  double total = 0;
+  for (auto& e : p) total += e.seconds;
+  std::ostringstream os;
+  os << "Function profiling\n==================\n  Message: " << (name_.empty() ? "<unnamed>" : name_) << "\n"
+     << "  Total time in ops: " << total << "s\n\n  <% time> <sum s> <calls> <Op name>\n";
+  for (auto& e : p) {
+    char line[256];
+    std::snprintf(line, sizeof line, "  %6.1f%%  %.6fs  %6lld  %s\n", total > 0 ? 100 * e.seconds / total : 0.0,
+                  e.seconds, (long long)e.calls, e.op.c_str());
+    os << line;
+  }
+  return os.str();
+}
+
+Array eval(const Var& v, const std::vector<std::pair<Var, Array>>& inputs) {
+  std::vector<In> ins;
+  std::vector<Array> vals;
+  for (const auto& [var, val] : inputs) {
+    ins.emplace_back(var);
+    vals.push_back(val);
+  }
+  FunctionOptions opt;
+  opt.on_unused_input = "ignore";
+  return function(ins, {v}, opt)->operator()(vals)[0];
+}
+
+}  // namespace theon

@@ -1,0 +1,297 @@
+// Elementwise ops: type rules, static broadcasting and the generic kernel.
+#include "theon/ops/elemwise.h"
+
+#include <stdexcept>
+
+#include "scalar_functions.h"
+#include "theon/ops/shape.h"
+#include "theon/runtime/strided.h"
+
+namespace theon {
+
+const std::vector<ScalarOpInfo>& scalar_ops() {
+  static const std::vector<ScalarOpInfo> table = {
+#define THEON_ELEMWISE(name, arity, rule) {ScalarOpId::name, #name, arity, TypeRule::rule},
+#include "theon/ops/elemwise.def"
+#undef THEON_ELEMWISE
+  };
+  return table;
+}
+
+const ScalarOpInfo& scalar_op_info(ScalarOpId id) { return scalar_ops()[size_t(id)]; }
+
+const ScalarOpInfo& scalar_op_info(const std::string& name) {
+  for (const auto& info : scalar_ops())
+    if (name == info.name) return info;
+  throw std::invalid_argument("unknown elementwise op '" + name + "'");
+}
+
+namespace {
+
+std::string dtypes_str(const std::vector<DType>& ds) {
+  std::string s;
+  for (size_t i = 0; i < ds.size(); ++i) s += (i ? ", " : "") + std::string(dtype_name(ds[i]));
+  return s;
+}
+
+[[noreturn]] void no_loop(ScalarOpId id, const std::vector<DType>& ds, const char* why) {
+  throw std::invalid_argument("[Elemwise{" + std::string(scalar_op_info(id).name) +
+                              "}] not supported for input dtypes (" + dtypes_str(ds) + "): " + why);
+}
+
+DType promote_all(const std::vector<DType>& ds, size_t from = 0) {
+  DType r = ds[from];
+  for (size_t i = from + 1; i < ds.size(); ++i) r = promote_types(r, ds[i]);
+  return r;
+}
+
+bool is_shift(ScalarOpId id) { return id == ScalarOpId::left_shift || id == ScalarOpId::right_shift; }
+
+}  // namespace
+
+DType elemwise_compute_dtype(ScalarOpId id, const std::vector<DType>& ds) {
+  const auto& info = scalar_op_info(id);
+  if (int(ds.size()) != info.arity)
+    throw std::invalid_argument("[Elemwise{" + std::string(info.name) + "}] expected " +
+                                std::to_string(info.arity) + " inputs, got " +
+                                std::to_string(ds.size()));
+  DType p = info.rule == TypeRule::WHERE ? promote_all(ds, 1) : promote_all(ds);
+  switch (info.rule) {
+    case TypeRule::SAME:
+    case TypeRule::CMP:
+    case TypeRule::PRED:
+    case TypeRule::WHERE:
+      return p;
+    case TypeRule::NOBOOL:
+      if (p == DType::Bool)
+        no_loop(id, ds, "NumPy does not support this on booleans; use logical_xor / invert instead");
+      return p;
+    case TypeRule::BOOL_INT8:
+      return p == DType::Bool ? DType::Int8 : p;
+    case TypeRule::FLOAT:
+      return float_result_type(p);
+    case TypeRule::DIV:
+      return is_float(p) ? p : DType::Float64;
+    case TypeRule::BITWISE:
+      if (is_float(p)) no_loop(id, ds, "bitwise operations need bool or integer inputs");
+      if (is_shift(id) && p == DType::Bool) return DType::Int8;
+      return p;
+  }
+  return p;
+}
+
+DType elemwise_result_dtype(ScalarOpId id, const std::vector<DType>& ds) {
+  DType c = elemwise_compute_dtype(id, ds);
+  TypeRule r = scalar_op_info(id).rule;
+  if (r == TypeRule::CMP || r == TypeRule::PRED) return DType::Bool;
+  return c;
+}
+
+std::string Elemwise::name() const { return "Elemwise{" + std::string(scalar_op_info(id_).name) + "}"; }
+std::string Elemwise::props() const { return scalar_op_info(id_).name; }
+
+// Static broadcasting of the input types: a known non-1 dim wins; two
+// different known non-1 dims are an error that names both shapes.
+static std::vector<int64_t> broadcast_static(const std::string& who, const std::vector<Var>& ins) {
+  size_t nd = 0;
+  for (const auto& v : ins) nd = std::max<size_t>(nd, v.ndim());
+  std::vector<int64_t> out(nd, 1);
+  for (size_t d = 0; d < nd; ++d) {
+    bool unknown = false;
+    int64_t known = 1;
+    for (const auto& v : ins) {
+      size_t lead = nd - v.ndim();
+      if (d < lead) continue;
+      int64_t s = v.type().shape[d - lead];
+      if (s == kUnknownDim) unknown = true;
+      else if (s != 1) {
+        if (known != 1 && known != s) {
+          std::string msg = "[" + who + "] shapes cannot be broadcast together:";
+          for (const auto& w : ins) msg += " " + w.type().str();
+          throw std::invalid_argument(msg);
+        }
+        known = s;
+      }
+    }
+    out[d] = known != 1 ? known : (unknown ? kUnknownDim : 1);
+  }
+  return out;
+}
+
+std::vector<TensorType> Elemwise::infer_type(const std::vector<Var>& inputs) const {
+  std::vector<DType> ds;
+  for (const auto& v : inputs) ds.push_back(v.dtype());
+  DType out = elemwise_result_dtype(id_, ds);
+  return {TensorType(out, broadcast_static(name(), inputs))};
+}
+
+std::optional<ShapeExprs> Elemwise::infer_shape(const ApplyNode& node, const ShapeExprs& in) const {
+  const auto& shp = node.outputs[0].type.shape;
+  size_t nd = shp.size();
+  std::vector<Var> out(nd);
+  for (size_t d = 0; d < nd; ++d) {
+    if (shp[d] != kUnknownDim) {
+      out[d] = constant(double(shp[d]), DType::Int64);
+      continue;
+    }
+    for (size_t k = 0; k < in.size(); ++k) {
+      size_t lead = nd - in[k].size();
+      if (d < lead) continue;
+      if (node.inputs[k].type().shape[d - lead] == 1) continue;
+      out[d] = out[d].defined() ? maximum(out[d], in[k][d - lead]) : in[k][d - lead];
+    }
+  }
+  return ShapeExprs{out};
+}
+
+namespace {
+
+template <class Fn, size_t N, class T>
+void run_typed(const std::vector<Array>& ins, const Array& out) {
+  std::array<char*, N + 1> ptrs;
+  std::array<const Strides*, N + 1> strides;
+  ptrs[0] = static_cast<char*>(out.data());
+  strides[0] = &out.strides();
+  for (size_t k = 0; k < N; ++k) {
+    ptrs[k + 1] = static_cast<char*>(ins[k].data());
+    strides[k + 1] = &ins[k].strides();
+  }
+  using R = decltype([] {
+    if constexpr (N == 1) return Fn::f(T{});
+    else if constexpr (N == 2) return Fn::f(T{}, T{});
+    else return Fn::f(T{}, T{}, T{});
+  }());
+  for_each_strided<N + 1>(out.shape(), ptrs, strides, [](auto p, auto s, int64_t n) {
+    auto at = [&](size_t k, int64_t i) { return *reinterpret_cast<const T*>(p[k] + i * s[k]); };
+    R* o = reinterpret_cast<R*>(p[0]);
+    const int64_t so = s[0];
+    for (int64_t i = 0; i < n; ++i) {
+      R* dst = reinterpret_cast<R*>(reinterpret_cast<char*>(o) + i * so);
+      if constexpr (N == 1) *dst = Fn::f(at(1, i));
+      else if constexpr (N == 2) *dst = Fn::f(at(1, i), at(2, i));
+      else *dst = Fn::f(at(1, i), at(2, i), at(3, i));
+    }
+  });
+}
+
+template <class Fn, size_t N, TypeRule Rule>
+void run_dispatch(DType k, const std::vector<Array>& ins, const Array& out) {
+  // Only the compute dtypes a row's type rule can produce are instantiated.
+  constexpr bool floats = Rule != TypeRule::BITWISE;
+  constexpr bool ints = Rule != TypeRule::FLOAT && Rule != TypeRule::DIV;
+  constexpr bool bools = ints && Rule != TypeRule::NOBOOL && Rule != TypeRule::BOOL_INT8;
+  bool done = visit_dtype(k, [&](auto t) {
+    using T = decltype(t);
+    constexpr bool is_f = std::is_floating_point_v<T>;
+    constexpr bool is_b = std::is_same_v<T, bool>;
+    constexpr bool is_i = std::is_integral_v<T> && !is_b;
+    if constexpr ((is_f && floats) || (is_b && bools) || (is_i && ints)) {
+      run_typed<Fn, N, T>(ins, out);
+      return true;
+    }
+    return false;
+  });
+  if (!done)
+    throw std::logic_error("elemwise kernel: no loop for compute dtype " + std::string(dtype_name(k)));
+}
+
+void run_kernel(ScalarOpId id, DType k, const std::vector<Array>& ins, const Array& out) {
+  switch (id) {
+#define THEON_ELEMWISE(name, arity, r) \
+  case ScalarOpId::name:               \
+    return run_dispatch<detail::ScalarFn<ScalarOpId::name>, arity, TypeRule::r>(k, ins, out);
+#include "theon/ops/elemwise.def"
+#undef THEON_ELEMWISE
+  }
+}
+
+}  // namespace
+
+Array elemwise_eval(ScalarOpId id, const std::vector<Array>& inputs) {
+  const auto& info = scalar_op_info(id);
+  std::vector<DType> ds;
+  Shape shape;
+  for (const auto& a : inputs) {
+    ds.push_back(a.dtype());
+    shape = broadcast_shapes(shape, a.shape());
+  }
+  DType res = elemwise_result_dtype(id, ds);
+  DType comp = elemwise_compute_dtype(id, ds);
+  // float16/bfloat16 are computed in float32 and rounded once, as NumPy does.
+  DType kern = (comp == DType::Float16 || comp == DType::BFloat16) ? DType::Float32 : comp;
+  std::vector<Array> ins;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    DType want = (info.rule == TypeRule::WHERE && i == 0) ? DType::Bool : kern;
+    Array a = inputs[i].dtype() == want ? inputs[i] : inputs[i].astype(want);
+    if (info.rule == TypeRule::WHERE && i == 0 && kern != DType::Bool) a = a.astype(kern);
+    ins.push_back(a.broadcast_to(shape));
+  }
+  bool bool_out = info.rule == TypeRule::CMP || info.rule == TypeRule::PRED;
+  Array out = Array::empty(bool_out ? DType::Bool : kern, shape);
+  run_kernel(id, kern, ins, out);
+  return out.dtype() == res ? out : out.astype(res);
+}
+
+void Elemwise::perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const {
+  outputs[0] = elemwise_eval(id_, inputs);
+}
+
+Var elemwise(ScalarOpId id, std::vector<Var> inputs) {
+  return apply1(std::make_shared<Elemwise>(id), std::move(inputs));
+}
+
+#define THEON_ELEMWISE(name, arity, rule) THEON_ELEMWISE_DEF_##arity(name)
+#define THEON_ELEMWISE_DEF_1(name) \
+  Var name(const Var& a) { return elemwise(ScalarOpId::name, {a}); }
+#define THEON_ELEMWISE_DEF_2(name) \
+  Var name(const Var& a, const Var& b) { return elemwise(ScalarOpId::name, {a, b}); }
+#define THEON_ELEMWISE_DEF_3(name)                     \
+  Var name(const Var& a, const Var& b, const Var& c) { \
+    return elemwise(ScalarOpId::name, {a, b, c});      \
+  }
+#include "theon/ops/elemwise.def"
+#undef THEON_ELEMWISE
+
+Var operator+(const Var& a, const Var& b) { return add(a, b); }
+Var operator-(const Var& a, const Var& b) { return sub(a, b); }
+Var operator*(const Var& a, const Var& b) { return mul(a, b); }
+Var operator/(const Var& a, const Var& b) { return true_div(a, b); }
+Var operator%(const Var& a, const Var& b) { return mod(a, b); }
+Var operator-(const Var& a) { return neg(a); }
+
+#define THEON_SCALAR_OPS(T, KIND)                                                              \
+  Var operator+(const Var& a, T b) { return add(a, weak_scalar(b, KIND, a.dtype())); }        \
+  Var operator+(T a, const Var& b) { return add(weak_scalar(a, KIND, b.dtype()), b); }        \
+  Var operator-(const Var& a, T b) { return sub(a, weak_scalar(b, KIND, a.dtype())); }        \
+  Var operator-(T a, const Var& b) { return sub(weak_scalar(a, KIND, b.dtype()), b); }        \
+  Var operator*(const Var& a, T b) { return mul(a, weak_scalar(b, KIND, a.dtype())); }        \
+  Var operator*(T a, const Var& b) { return mul(weak_scalar(a, KIND, b.dtype()), b); }        \
+  Var operator/(const Var& a, T b) { return true_div(a, weak_scalar(b, KIND, a.dtype())); }   \
+  Var operator/(T a, const Var& b) { return true_div(weak_scalar(a, KIND, b.dtype()), b); }
+THEON_SCALAR_OPS(double, ScalarKind::Float)
+THEON_SCALAR_OPS(int, ScalarKind::Int)
+#undef THEON_SCALAR_OPS
+
+// ---- Cast ----
+std::string Cast::name() const { return "Elemwise{Cast{" + std::string(dtype_name(to_)) + "}}"; }
+
+std::vector<TensorType> Cast::infer_type(const std::vector<Var>& inputs) const {
+  if (inputs.size() != 1)
+    throw std::invalid_argument("[" + name() + "] expected 1 input, got " + std::to_string(inputs.size()));
+  return {TensorType(to_, inputs[0].type().shape)};
+}
+
+void Cast::perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const {
+  outputs[0] = inputs[0].astype(to_);
+}
+
+std::optional<ShapeExprs> Cast::infer_shape(const ApplyNode&, const ShapeExprs& in) const {
+  return ShapeExprs{in[0]};
+}
+
+Var cast(const Var& x, DType dtype) {
+  if (x.dtype() == dtype) return x;
+  return make1<Cast>({x}, dtype);
+}
+
+}  // namespace theon

@@ -1,0 +1,87 @@
+#include "theon/config.h"
+
+#include <cstdlib>
+#include <sstream>
+#include <stdexcept>
+
+namespace theon {
+
+namespace {
+bool parse_bool(const std::string& key, const std::string& v) {
+  if (v == "True" || v == "true" || v == "1") return true;
+  if (v == "False" || v == "false" || v == "0") return false;
+  throw std::invalid_argument("config." + key + ": expected True or False, got '" + v + "'");
+}
+}  // namespace
+
+void Config::set(const std::string& key, const std::string& value) {
+  if (key == "floatX") {
+    DType d = value == "floatX" ? floatX : dtype_from_name(value);
+    if (!is_float(d))
+      throw std::invalid_argument("config.floatX: expected a float dtype, got '" + value + "'");
+    floatX = d;
+  } else if (key == "mode") {
+    if (value != "FAST_RUN" && value != "FAST_COMPILE" && value != "DebugMode" && value != "Mode" &&
+        value != "DEBUG_MODE" && value != "NanGuardMode")
+      throw std::invalid_argument("config.mode: unknown mode '" + value + "'");
+    mode = value;
+  } else if (key == "device") {
+    if (value != "cpu")
+      throw std::invalid_argument("config.device: only 'cpu' is available in this build, got '" +
+                                  value + "'");
+    device = value;
+  } else if (key == "profile") {
+    profile = parse_bool(key, value);
+  } else if (key == "compute_test_value") {
+    compute_test_value = value != "off";
+  } else if (key == "on_unused_input") {
+    if (value != "raise" && value != "warn" && value != "ignore")
+      throw std::invalid_argument("config.on_unused_input: expected raise, warn or ignore, got '" +
+                                  value + "'");
+    on_unused_input = value;
+  } else if (key == "num_threads") {
+    num_threads = std::stoi(value);
+  } else {
+    throw std::invalid_argument("unknown config option '" + key + "'");
+  }
+}
+
+std::string Config::get(const std::string& key) const {
+  if (key == "floatX") return std::string(dtype_name(floatX));
+  if (key == "mode") return mode;
+  if (key == "device") return device;
+  if (key == "profile") return profile ? "True" : "False";
+  if (key == "on_unused_input") return on_unused_input;
+  if (key == "num_threads") return std::to_string(num_threads);
+  throw std::invalid_argument("unknown config option '" + key + "'");
+}
+
+void parse_flags(const std::string& flags) {
+  std::stringstream ss(flags);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item.empty()) continue;
+    auto eq = item.find('=');
+    if (eq == std::string::npos)
+      throw std::invalid_argument("THEON_FLAGS: expected key=value, got '" + item + "'");
+    config().set(item.substr(0, eq), item.substr(eq + 1));
+  }
+}
+
+Config& config() {
+  static Config* cfg = [] {
+    auto* c = new Config();
+    if (const char* f = std::getenv("THEON_FLAGS")) {
+      std::stringstream ss(f);
+      std::string item;
+      while (std::getline(ss, item, ',')) {
+        auto eq = item.find('=');
+        if (eq != std::string::npos) c->set(item.substr(0, eq), item.substr(eq + 1));
+      }
+    }
+    return c;
+  }();
+  return *cfg;
+}
+
+}  // namespace theon
