@@ -1,0 +1,19 @@
+// The theon._core extension: every family registers its bindings here.
+#include "common.h"
+
+NB_MODULE(_core, m) {
+  m.doc() = "theon core (C++) — use the `theon` package, not this module directly";
+  init_runtime(m);
+  init_graph(m);
+  init_elemwise(m);
+  init_reduce(m);
+  init_function(m);
+  init_printing(m);
+  init_shape(m);
+  init_creation(m);
+  init_subtensor(m);
+  init_linalg(m);
+  init_sort(m);
+  init_nnet(m);
+  init_random(m);
+}
