@@ -1,0 +1,60 @@
+// theon/ops/conv.h — 2-D convolution with Theano's conv2d semantics.
+//
+// Inputs are NCHW batches and filters are (out_channels, in_channels/groups,
+// rows, cols). filter_flip=true is a true convolution (kernels flipped),
+// false a cross-correlation. border_mode 'valid' pads nothing, 'full' pads
+// (dilated kernel - 1), 'half' pads (dilated kernel / 2), explicit pads are
+// per side. Static shapes — from the variables' types and from the
+// input_shape / filter_shape hints — are checked when the graph is built.
+// The op computes with im2col and a BLAS matrix product, one group at a time.
+#pragma once
+#include <array>
+
+#include "theon/graph/node.h"
+
+namespace theon {
+
+enum class BorderMode : uint8_t { Valid, Full, Half, Explicit };
+
+struct ConvParams {
+  BorderMode border_mode = BorderMode::Valid;
+  std::array<int64_t, 2> pad{0, 0};  // used when border_mode is Explicit
+  std::array<int64_t, 2> subsample{1, 1};
+  bool filter_flip = true;
+  std::array<int64_t, 2> dilation{1, 1};
+  int64_t num_groups = 1;
+  // Optional shape hints (Theano's input_shape / filter_shape): empty, or 4
+  // entries with -1 where unknown.
+  std::vector<int64_t> input_shape{};
+  std::vector<int64_t> filter_shape{};
+};
+
+// Parses "valid" / "full" / "half" into params.border_mode; throws
+// std::invalid_argument naming the string otherwise.
+void set_border_mode(ConvParams& params, const std::string& mode);
+// An explicit border (pad rows, pad cols); negative pads are rejected.
+void set_border_mode(ConvParams& params, int64_t pad_rows, int64_t pad_cols);
+
+class Conv2d : public Op {
+ public:
+  explicit Conv2d(ConvParams p);
+  std::string name() const override { return "Conv2d"; }
+  std::string props() const override;
+  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
+  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
+  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  const ConvParams& params() const { return p_; }
+  // Padding of one spatial dim (0 rows, 1 cols) for a kernel of `k` taps.
+  int64_t pad_for(int dim, int64_t k) const;
+  // Output size of one spatial dim, or -1 when unknown; throws when the
+  // dilated kernel does not fit the padded input.
+  int64_t out_size(int dim, int64_t in, int64_t k) const;
+
+ private:
+  ConvParams p_;
+};
+
+// conv2d(input, filters) with Theano's AbstractConv2d semantics.
+Var conv2d(const Var& input, const Var& filters, const ConvParams& params = {});
+
+}  // namespace theon

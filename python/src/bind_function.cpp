@@ -1,0 +1,124 @@
+// Compiled functions and printing.
+#include <Python.h>
+
+#include "common.h"
+
+using namespace theon;
+
+namespace {
+
+// A Python scalar argument takes the input's dtype when that loses nothing
+// of its kind (Theano lets 1.5 feed a float32 input); a float into an integer
+// input needs allow_input_downcast.
+Array arg_to_array(nb::handle h, const In& in, bool allow_downcast, const std::string& what) {
+  DType want = in.variable.dtype();
+  bool is_bool = PyBool_Check(h.ptr()), is_int = PyLong_Check(h.ptr()) && !is_bool,
+       is_pyfloat = PyFloat_Check(h.ptr());
+  if ((is_bool || is_int || is_pyfloat) && in.variable.ndim() == 0) {
+    if (is_pyfloat && !is_float(want) && !allow_downcast)
+      throw nb::type_error((what + ": " + in.variable.type().str() + " cannot store the Python float " +
+                            nb::cast<std::string>(nb::repr(h)) + " without loss; pass allow_input_downcast=True")
+                               .c_str());
+    if (is_int && is_integer(want)) {
+      Var c = weak_scalar(nb::cast<double>(h), ScalarKind::Int, want);  // range check
+      (void)c;
+    }
+    return Array::scalar(want, nb::cast<double>(h));
+  }
+  return py::to_array(h, what.c_str());
+}
+
+}  // namespace
+
+void init_function(nb::module_& m) {
+  nb::class_<Function>(m, "Function")
+      .def("__call__",
+           [](Function& f, nb::args args, nb::kwargs kwargs) {
+             const auto& ins = f.inputs();
+             if (args.size() > ins.size())
+               throw nb::type_error(((f.name().empty() ? std::string("function") : "function '" + f.name() + "'") +
+                                     ": expected at most " + std::to_string(ins.size()) + " arguments, got " +
+                                     std::to_string(args.size()))
+                                        .c_str());
+             std::vector<std::optional<Array>> pos;
+             for (size_t i = 0; i < args.size(); ++i) {
+               std::string what = "input " + std::to_string(i) + (ins[i].name.empty() ? "" : " ('" + ins[i].name + "')");
+               pos.push_back(arg_to_array(args[i], ins[i], ins[i].allow_downcast.value_or(false), what));
+             }
+             std::map<std::string, Array> kw;
+             for (auto [k, v] : kwargs) {
+               std::string key = nb::cast<std::string>(k);
+               const In* in = nullptr;
+               for (const auto& i : ins)
+                 if (i.name == key) in = &i;
+               if (!in) throw nb::type_error(("function: unknown keyword argument '" + key + "'").c_str());
+               kw[key] = arg_to_array(v, *in, in->allow_downcast.value_or(false), "input '" + key + "'");
+             }
+             std::vector<Array> outs;
+             outs = f.call(pos, kw);
+             nb::list r;
+             for (const auto& a : outs) r.append(py::to_numpy(a));
+             return r;
+           })
+      .def_prop_ro("name", &Function::name)
+      .def_prop_ro("outputs", &Function::outputs)
+      .def_prop_ro("input_variables", [](const Function& f) {
+        std::vector<Var> r;
+        for (const auto& i : f.inputs()) r.push_back(i.variable);
+        return r;
+      })
+      .def("profile_summary", &Function::profile_summary)
+      .def("debugprint", [](const Function& f, bool print_type, int depth) {
+             return debugprint(f, DebugPrintOptions{print_type, depth, true});
+           },
+           nb::arg("print_type") = true, nb::arg("depth") = -1)
+      .def("nodes", [](const Function& f) {
+        std::vector<std::string> r;
+        for (auto* n : f.nodes()) r.push_back(n->op->name());
+        return r;
+      });
+
+  m.def("function",
+        [](nb::list inputs, std::vector<Var> outputs, std::vector<std::pair<Var, Var>> updates,
+           std::vector<std::pair<Var, nb::object>> givens, std::string mode, std::string name, bool allow_input_downcast,
+           std::string on_unused_input, std::optional<bool> profile) {
+          std::vector<In> ins;
+          for (nb::handle h : inputs) {
+            // (variable, name, value or None, borrow, mutable, allow_downcast or None)
+            nb::tuple t = nb::cast<nb::tuple>(h);
+            In in(nb::cast<Var>(t[0]));
+            if (!t[1].is_none()) in.name = nb::cast<std::string>(t[1]);
+            if (!t[2].is_none()) in.value = py::to_array(t[2], "default value");
+            in.borrow = nb::cast<bool>(t[3]);
+            in.mutable_ = nb::cast<bool>(t[4]);
+            if (!t[5].is_none()) in.allow_downcast = nb::cast<bool>(t[5]);
+            if (!in.allow_downcast) in.allow_downcast = allow_input_downcast;
+            ins.push_back(std::move(in));
+          }
+          FunctionOptions o;
+          o.updates = std::move(updates);
+          for (auto& [k, v] : givens) {
+            Var r = py::to_var(v);
+            if (r.dtype() != k.dtype() && r.is_constant()) r = cast(r, k.dtype());
+            o.givens.push_back({k, r});
+          }
+          o.mode = mode;
+          o.name = name;
+          o.allow_input_downcast = allow_input_downcast;
+          o.on_unused_input = on_unused_input;
+          o.profile = profile;
+          return function(ins, outputs, o);
+        },
+        nb::arg("inputs"), nb::arg("outputs"), nb::arg("updates"), nb::arg("givens"), nb::arg("mode") = "",
+        nb::arg("name") = "", nb::arg("allow_input_downcast") = false, nb::arg("on_unused_input") = "",
+        nb::arg("profile") = nb::none());
+}
+
+void init_printing(nb::module_& m) {
+  m.def("debugprint", [](std::vector<Var> outs, bool print_type, int depth, bool ids) {
+          return debugprint(outs, DebugPrintOptions{print_type, depth, ids});
+        },
+        nb::arg("outputs"), nb::arg("print_type") = true, nb::arg("depth") = -1, nb::arg("ids") = true);
+  m.def("graph_to_dot", &graph_to_dot, nb::arg("outputs"), nb::arg("title") = "");
+  m.def("write_graph", &write_graph, nb::arg("outputs"), nb::arg("path"), nb::arg("title") = "");
+}

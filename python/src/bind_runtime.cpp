@@ -1,0 +1,288 @@
+// NumPy / DLPack <-> Array, Python objects -> Vars, config access.
+#include <Python.h>
+
+#include "common.h"
+
+namespace theon::py {
+
+namespace {
+
+nb::module_& numpy() {
+  // Leaked on purpose: destroying it after the interpreter finalizes would crash.
+  static nb::module_* np = new nb::module_(nb::module_::import_("numpy"));
+  return *np;
+}
+
+DType from_dlpack_dtype(nb::dlpack::dtype dt, const char* what) {
+  using C = nb::dlpack::dtype_code;
+  auto code = C(dt.code);
+  if (dt.lanes == 1) {
+    if (code == C::Bool) return DType::Bool;
+    if (code == C::Int) switch (dt.bits) {
+        case 8: return DType::Int8;
+        case 16: return DType::Int16;
+        case 32: return DType::Int32;
+        case 64: return DType::Int64;
+      }
+    if (code == C::UInt) switch (dt.bits) {
+        case 8: return DType::UInt8;
+        case 16: return DType::UInt16;
+        case 32: return DType::UInt32;
+        case 64: return DType::UInt64;
+      }
+    if (code == C::Float) switch (dt.bits) {
+        case 16: return DType::Float16;
+        case 32: return DType::Float32;
+        case 64: return DType::Float64;
+      }
+    if (code == C::Bfloat && dt.bits == 16) return DType::BFloat16;
+  }
+  throw nb::type_error((std::string(what) + ": unsupported element type (code " + std::to_string(dt.code) +
+                        ", " + std::to_string(dt.bits) + " bits)").c_str());
+}
+
+nb::dlpack::dtype to_dlpack_dtype(DType d) {
+  using C = nb::dlpack::dtype_code;
+  nb::dlpack::dtype r{};
+  r.lanes = 1;
+  r.bits = uint8_t(itemsize(d) * 8);
+  switch (dtype_kind(d)) {
+    case DKind::Bool: r.code = uint8_t(C::Bool); break;
+    case DKind::Int: r.code = uint8_t(C::Int); break;
+    case DKind::UInt: r.code = uint8_t(C::UInt); break;
+    case DKind::Float: r.code = uint8_t(d == DType::BFloat16 ? C::Bfloat : C::Float); break;
+  }
+  return r;
+}
+
+// Wraps an ndarray view; the Python object is released (under the GIL) with the last view.
+Array wrap_ndarray(const nb::ndarray<nb::ro>& nd, DType dtype) {
+  auto* keep = new nb::ndarray<nb::ro>(nd);
+  std::shared_ptr<void> owner(keep, [](void* p) {
+    auto* k = static_cast<nb::ndarray<nb::ro>*>(p);
+    if (!Py_IsInitialized()) return;  // interpreter gone: leak rather than crash
+    nb::gil_scoped_acquire gil;
+    delete k;
+  });
+  Shape shape(nd.ndim());
+  Strides strides(nd.ndim());
+  int64_t isz = int64_t(itemsize(dtype));
+  int64_t lo = 0, hi = 0;
+  for (size_t i = 0; i < nd.ndim(); ++i) {
+    shape[i] = int64_t(nd.shape(i));
+    strides[i] = int64_t(nd.stride(i)) * isz;
+    if (shape[i] == 0) continue;
+    int64_t ext = (shape[i] - 1) * strides[i];
+    (ext < 0 ? lo : hi) += ext;
+  }
+  bool empty = shape_size(shape) == 0;
+  char* base = static_cast<char*>(const_cast<void*>(nd.data())) + (empty ? 0 : lo);
+  size_t nbytes = empty ? 0 : size_t(hi - lo + isz);
+  auto buf = Buffer::wrap(base, nbytes, owner);
+  return Array(dtype, shape, strides, empty ? 0 : -lo, buf);
+}
+
+}  // namespace
+
+Array to_array(nb::handle obj, const char* what) {
+  nb::object arr;
+  if (nb::hasattr(obj, "__dlpack__") && !nb::isinstance(obj, numpy().attr("ndarray"))) {
+    arr = numpy().attr("from_dlpack")(obj);
+  } else {
+    arr = numpy().attr("asarray")(obj);
+  }
+  nb::object dt = arr.attr("dtype");
+  std::string kind = nb::cast<std::string>(dt.attr("kind"));
+  std::string dname = nb::cast<std::string>(nb::str(dt));
+  bool bf16 = dname == "bfloat16";
+  if (!bf16 && kind != "b" && kind != "i" && kind != "u" && kind != "f")
+    throw nb::type_error((std::string(what) + ": expected a numeric array (bool, int, uint or float), got dtype " +
+                          dname).c_str());
+  if (bf16) arr = arr.attr("view")("uint16");
+  if (!nb::cast<bool>(arr.attr("dtype").attr("isnative")))
+    arr = arr.attr("astype")(arr.attr("dtype").attr("newbyteorder")("="));
+  if (kind == "f" && nb::cast<int>(arr.attr("dtype").attr("itemsize")) > 8)
+    throw nb::type_error((std::string(what) + ": unsupported dtype " + dname).c_str());
+  nb::ndarray<nb::ro> nd;
+  if (!nb::try_cast(arr, nd)) arr = numpy().attr("ascontiguousarray")(arr);
+  if (!nb::try_cast(arr, nd))
+    throw nb::type_error((std::string(what) + ": cannot read array of dtype " + dname).c_str());
+  DType d = bf16 ? DType::BFloat16 : from_dlpack_dtype(nd.dtype(), what);
+  return wrap_ndarray(nd, d);
+}
+
+nb::object to_numpy(const Array& a0) {
+  Array a = a0;
+  int64_t isz = int64_t(a.itemsize());
+  for (auto s : a.strides())
+    if (s % isz != 0) {
+      a = a.copy();
+      break;
+    }
+  auto* keep = new Array(a);
+  nb::capsule owner(keep, [](void* p) noexcept { delete static_cast<Array*>(p); });
+  std::vector<size_t> shape(a.shape().begin(), a.shape().end());
+  std::vector<int64_t> strides;
+  for (auto s : a.strides()) strides.push_back(s / isz);
+  DType storage = a.dtype() == DType::BFloat16 ? DType::UInt16 : a.dtype();
+  nb::ndarray<nb::numpy> nd(a.data(), a.ndim(), shape.data(), owner, strides.data(), to_dlpack_dtype(storage));
+  nb::object r = nd.cast();
+  if (a.dtype() == DType::BFloat16) {
+    nb::object ml;
+    try {
+      ml = nb::module_::import_("ml_dtypes");
+    } catch (const nb::python_error&) {
+      throw nb::type_error("bfloat16 arrays need the ml_dtypes package to be returned to NumPy (pip install ml_dtypes)");
+    }
+    r = r.attr("view")(ml.attr("bfloat16"));
+  }
+  return r;
+}
+
+DType to_dtype(nb::handle dtype) {
+  if (dtype.is_none()) return config().floatX;
+  if (nb::isinstance<nb::str>(dtype)) return dtype_from_name(nb::cast<std::string>(dtype));
+  nb::object d = numpy().attr("dtype")(dtype);
+  return dtype_from_name(nb::cast<std::string>(nb::str(d)));
+}
+
+static bool is_py_scalar(nb::handle h) {
+  return PyBool_Check(h.ptr()) || PyLong_Check(h.ptr()) || PyFloat_Check(h.ptr());
+}
+
+static ScalarKind scalar_kind(nb::handle h) {
+  if (PyBool_Check(h.ptr())) return ScalarKind::Bool;
+  if (PyLong_Check(h.ptr())) return ScalarKind::Int;
+  return ScalarKind::Float;
+}
+
+static Var scalar_to_var(nb::handle h, std::optional<DType> other) {
+  ScalarKind k = scalar_kind(h);
+  if (k == ScalarKind::Int) {
+    // Python ints may exceed int64; NumPy refuses those too.
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
+    if (overflow) {
+      unsigned long long u = PyLong_AsUnsignedLongLong(h.ptr());
+      if (PyErr_Occurred()) {
+        PyErr_Clear();
+        throw nb::value_error("Python integer out of bounds for int64/uint64");
+      }
+      if (other && *other == DType::UInt64) return constant(Array::from_vector<uint64_t>({u}, {}));
+      throw std::overflow_error("Python integer " + std::to_string(u) + " out of bounds for int64");
+    }
+    if (other) {
+      // Exact for int64 (weak_scalar goes through double); range-checked otherwise.
+      if (weak_scalar_dtype(k, *other) == DType::Int64)
+        return constant(Array::from_vector<int64_t>({int64_t(v)}, {}));
+      return weak_scalar(double(v), k, *other);
+    }
+    return constant(Array::from_vector<int64_t>({int64_t(v)}, {}));
+  }
+  double v = nb::cast<double>(h);
+  if (other) return weak_scalar(v, k, *other);
+  if (k == ScalarKind::Bool) return constant(v, DType::Bool);
+  return constant(v, config().floatX);
+}
+
+Var to_var(nb::handle obj) {
+  Var v;
+  if (nb::try_cast(obj, v)) return v;
+  if (is_py_scalar(obj)) return scalar_to_var(obj, std::nullopt);
+  return constant(to_array(obj, "constant").copy());
+}
+
+std::vector<Var> to_vars(const std::vector<nb::handle>& objs) {
+  std::vector<Var> out(objs.size());
+  std::optional<DType> common;
+  for (size_t i = 0; i < objs.size(); ++i) {
+    if (is_py_scalar(objs[i])) continue;
+    out[i] = to_var(objs[i]);
+    common = common ? promote_types(*common, out[i].dtype()) : out[i].dtype();
+  }
+  for (size_t i = 0; i < objs.size(); ++i)
+    if (!out[i].defined()) out[i] = scalar_to_var(objs[i], common);
+  return out;
+}
+
+Axes to_axes(nb::handle axis) {
+  if (axis.is_none()) return std::nullopt;
+  if (PyLong_Check(axis.ptr())) return std::vector<int>{nb::cast<int>(axis)};
+  if (nb::isinstance<nb::tuple>(axis) || nb::isinstance<nb::list>(axis)) {
+    std::vector<int> r;
+    for (nb::handle h : axis) {
+      if (!PyLong_Check(h.ptr())) throw nb::type_error("axis must be an int, a tuple of ints or None");
+      r.push_back(nb::cast<int>(h));
+    }
+    return r;
+  }
+  Var v;
+  if (nb::try_cast(axis, v)) {
+    if (v.is_constant()) {
+      auto vals = v.constant_value().to_int_vector();
+      return std::vector<int>(vals.begin(), vals.end());
+    }
+    throw nb::type_error("axis must be known when the graph is built, not a symbolic variable");
+  }
+  // numpy integers
+  try {
+    return std::vector<int>{nb::cast<int>(nb::int_(axis))};
+  } catch (...) {
+    throw nb::type_error("axis must be an int, a tuple of ints or None");
+  }
+}
+
+std::vector<Var> to_shape(nb::handle shp) {
+  Var v;
+  if (nb::try_cast(shp, v)) {
+    if (v.ndim() == 0) return {cast(v, DType::Int64)};
+    if (v.ndim() != 1 || v.type().shape[0] == kUnknownDim || !is_integer(v.dtype()))
+      throw nb::type_error("shape must be a tuple or an integer vector of known length");
+    if (auto vals = static_int_vector(v)) {
+      std::vector<Var> r;
+      for (auto x : *vals) r.push_back(constant(double(x), DType::Int64));
+      return r;
+    }
+    if (v.owner() && dynamic_cast<const MakeVector*>(v.owner()->op.get())) return v.owner()->inputs;
+    throw nb::type_error("symbolic shape vectors are supported when built from scalars (e.g. x.shape)");
+  }
+  if (PyLong_Check(shp.ptr())) return {constant(nb::cast<double>(shp), DType::Int64)};
+  if (!nb::isinstance<nb::tuple>(shp) && !nb::isinstance<nb::list>(shp)) {
+    // numpy arrays / integers
+    Array a = to_array(shp, "shape");
+    if (!is_integer(a.dtype()) || a.ndim() > 1) throw nb::type_error("shape must contain integers");
+    std::vector<Var> r;
+    for (auto x : a.to_int_vector()) r.push_back(constant(double(x), DType::Int64));
+    return r;
+  }
+  std::vector<Var> r;
+  for (nb::handle h : shp) {
+    Var e;
+    if (nb::try_cast(h, e)) {
+      if (e.ndim() != 0 || !is_integer(e.dtype()))
+        throw nb::type_error(("shape entries must be integer scalars, got " + e.type().str()).c_str());
+      r.push_back(cast(e, DType::Int64));
+    } else {
+      if (PyFloat_Check(h.ptr())) throw nb::type_error("shape entries must be integers, got a float");
+      r.push_back(constant(double(nb::cast<int64_t>(nb::int_(h))), DType::Int64));
+    }
+  }
+  return r;
+}
+
+}  // namespace theon::py
+
+void init_runtime(nb::module_& m) {
+  using namespace theon;
+  m.def("config_get", [](const std::string& k) { return config().get(k); });
+  m.def("config_set", [](const std::string& k, const std::string& v) { config().set(k, v); });
+  m.def("promote_types", [](nb::handle a, nb::handle b) {
+    return std::string(dtype_name(promote_types(py::to_dtype(a), py::to_dtype(b))));
+  });
+  m.def("as_array_roundtrip", [](nb::handle obj) { return py::to_numpy(py::to_array(obj)); },
+        "Wraps a value as a theon Array and back (zero-copy both ways); for tests.");
+  m.def("shares_memory_roundtrip", [](nb::handle obj) {
+    Array a = py::to_array(obj);
+    return reinterpret_cast<uintptr_t>(a.data());
+  });
+}

@@ -1,0 +1,125 @@
+"""theon.function: compile symbolic graphs into callables (Theano's signature)."""
+from collections.abc import Mapping
+
+from theon import _core
+from theon.compile.mode import get_mode
+
+
+class In:
+    """A function input with options (Theano's ``theano.In``)."""
+
+    def __init__(self, variable, name=None, value=None, update=None, mutable=False, strict=False,
+                 allow_downcast=None, autoname=True, implicit=False, borrow=False, shared=False):
+        if not isinstance(variable, _core.Variable):
+            raise TypeError(f"In: expected a theon Variable, got {type(variable).__name__}")
+        self.variable = variable
+        self.name = name
+        self.value = value
+        self.update = update
+        self.mutable = mutable
+        self.strict = strict
+        self.allow_downcast = allow_downcast
+        self.borrow = borrow
+
+
+class Out:
+    """A function output with options (``borrow`` is accepted; outputs are fresh arrays)."""
+
+    def __init__(self, variable, borrow=False):
+        self.variable = variable
+        self.borrow = borrow
+
+
+def _pairs(x, what):
+    if x is None:
+        return []
+    items = x.items() if isinstance(x, Mapping) else x
+    pairs = []
+    for item in items:
+        try:
+            k, v = item
+        except (TypeError, ValueError):
+            raise TypeError(f"{what} must be a dict or a list of (variable, value) pairs") from None
+        if not isinstance(k, _core.Variable):
+            raise TypeError(f"{what}: keys must be theon Variables, got {type(k).__name__}")
+        pairs.append((k, v))
+    return pairs
+
+
+class Function:
+    """A compiled theon function. Call it with arrays (positionally or by name)."""
+
+    def __init__(self, core, single, inputs, outputs):
+        self._core = core
+        self._single = single
+        self.inputs = inputs
+        self.outputs = outputs
+        self.name = core.name
+
+    def __call__(self, *args, **kwargs):
+        out = self._core(*args, **kwargs)
+        return out[0] if self._single else out
+
+    def profile_summary(self):
+        return self._core.profile_summary()
+
+    @property
+    def maker(self):
+        return self
+
+    @property
+    def fgraph(self):
+        return self
+
+    def toposort(self):
+        return self._core.nodes()
+
+    def free(self):
+        pass
+
+    def __repr__(self):
+        return f"<theon.compile.function.Function {self.name or ''}>"
+
+
+def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_default_updates=False,
+             accept_inplace=False, name=None, rebuild_strict=True, allow_input_downcast=None, profile=None,
+             on_unused_input=None):
+    """Compiles ``outputs`` as a function of ``inputs`` (see Theano's theano.function).
+
+    ``outputs`` may be one variable (the call returns one array) or a list
+    (the call returns a list). ``updates`` maps shared variables to their new
+    values, computed from the values before the call and applied after all
+    outputs are computed; if the call fails, no shared variable changes.
+    """
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError("function: inputs must be a list or tuple of Variables or In instances")
+    mode = get_mode(mode)
+    single = outputs is not None and not isinstance(outputs, (list, tuple))
+    outs = [] if outputs is None else ([outputs] if single else list(outputs))
+    out_vars = []
+    for i, o in enumerate(outs):
+        if isinstance(o, Out):
+            o = o.variable
+        if not isinstance(o, _core.Variable):
+            o = _core.as_tensor_variable(o)
+        out_vars.append(o)
+    in_specs = []
+    for i, x in enumerate(inputs):
+        if isinstance(x, In):
+            in_specs.append((x.variable, x.name, x.value, x.borrow, x.mutable, x.allow_downcast))
+        elif isinstance(x, _core.Variable):
+            in_specs.append((x, None, None, False, False, None))
+        else:
+            raise TypeError(f"function: input {i} must be a theon Variable or In, got {type(x).__name__}")
+    ups = []
+    for k, v in _pairs(updates, "updates"):
+        if not isinstance(v, _core.Variable):
+            v = _core.as_tensor_variable(v)
+        if v.dtype != k.dtype and v.ndim == k.ndim and allow_input_downcast is not False and v.owner_op is None:
+            v = _core.cast(v, k.dtype)
+        ups.append((k, v))
+    gv = _pairs(givens, "givens")
+    core = _core.function(in_specs, out_vars, ups, gv, mode.name, name or "",
+                          bool(allow_input_downcast), on_unused_input or "", profile)
+    f = Function(core, single, inputs, outs)
+    return f
