@@ -6,9 +6,13 @@ cmake_policy(SET CMP0009 NEW)
 file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/python/src/*.cpp")
 set(OLD_GLOB
   "/work/main/python/src/bind_creation.cpp"
+  "/work/main/python/src/bind_function.cpp"
+  "/work/main/python/src/bind_graph.cpp"
   "/work/main/python/src/bind_linalg.cpp"
   "/work/main/python/src/bind_nnet.cpp"
+  "/work/main/python/src/bind_ops_core.cpp"
   "/work/main/python/src/bind_random.cpp"
+  "/work/main/python/src/bind_runtime.cpp"
   "/work/main/python/src/bind_shape.cpp"
   "/work/main/python/src/bind_sort.cpp"
   "/work/main/python/src/bind_subtensor.cpp"
@@ -22,6 +26,7 @@ endif()
 # THEON_TEST_SOURCES at tests/cpp/CMakeLists.txt:2 (file)
 file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/tests/cpp/test_*.cpp")
 set(OLD_GLOB
+  "/work/main/tests/cpp/test_blas.cpp"
   "/work/main/tests/cpp/test_core.cpp"
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
@@ -36,9 +41,15 @@ set(OLD_GLOB
   "/work/main/src/graph/node.cpp"
   "/work/main/src/graph/shared.cpp"
   "/work/main/src/graph/type.cpp"
+  "/work/main/src/ops/blas.cpp"
+  "/work/main/src/ops/conv.cpp"
   "/work/main/src/ops/elemwise.cpp"
+  "/work/main/src/ops/nnet.cpp"
+  "/work/main/src/ops/pool.cpp"
+  "/work/main/src/ops/random.cpp"
   "/work/main/src/ops/reduce.cpp"
   "/work/main/src/ops/shape.cpp"
+  "/work/main/src/ops/subtensor.cpp"
   "/work/main/src/printing/printing.cpp"
   "/work/main/src/runtime/array.cpp"
   "/work/main/src/runtime/config.cpp"
