@@ -10,6 +10,9 @@ bash scripts/build.sh
 echo "== C++ tests (GoogleTest via CTest) =="
 ctest --test-dir build/dev --output-on-failure -j2
 
+echo "== C++ tests under ASan + UBSan =="
+bash scripts/test_sanitize.sh
+
 echo "== pip install . =="
 $PY -m pip install -q --disable-pip-version-check --no-build-isolation . 2>&1 | grep -v "Running pip as the 'root' user" || true
 

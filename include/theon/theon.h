@@ -12,6 +12,7 @@
 #include "theon/config.h"
 #include "theon/runtime/array.h"
 #include "theon/runtime/dtype.h"
+#include "theon/runtime/dlpack.h"
 #include "theon/graph/node.h"
 #include "theon/graph/shared.h"
 #include "theon/graph/type.h"
