@@ -1,5 +1,0 @@
-if(EXISTS "/work/main/build-shape/tests/cpp/theon_tests[1]_tests.cmake")
-  include("/work/main/build-shape/tests/cpp/theon_tests[1]_tests.cmake")
-else()
-  add_test(theon_tests_NOT_BUILT theon_tests_NOT_BUILT)
-endif()
