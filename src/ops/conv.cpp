@@ -259,11 +259,7 @@ void Conv2d::perform(const std::vector<Array>& in, std::vector<Array>& out) cons
   const DType cdt = out_dt == DType::Float64 ? DType::Float64 : DType::Float32;
   Array wv = w;
   if (p_.filter_flip) {
-    for (int axis = 2; axis < 4; ++axis) {
-      int64_t start = 0, stop = 0;
-      normalize_slice(wv.shape()[axis], &start, &stop, -1, false, false);
-      wv = wv.slice(axis, start, stop, -1);
-    }
+    for (int axis = 2; axis < 4; ++axis) wv = wv.slice(axis, wv.shape()[axis] - 1, -wv.shape()[axis] - 1, -1);
   }
   Array xc = x.contiguous(cdt);
   Array wc = wv.contiguous(cdt);

@@ -28,7 +28,10 @@ void expect_int_scalar(const std::string& who, const Var& v, const std::string& 
                                 v.type().str());
 }
 
-Var dim_var(const Var& v) { return v.is_constant() ? constant(double(v.constant_value().item_int()), DType::Int64) : cast(v, DType::Int64); }
+Var dim_var(const Var& v) {
+  return v.is_constant() ? constant(double(v.constant_value().item_int()), DType::Int64)
+                         : cast(v, DType::Int64);
+}
 
 // Runtime shape of Alloc/BroadcastTo from the shape inputs, checked against the value.
 Shape alloc_shape(const std::string& who, const std::vector<Array>& in) {
@@ -36,7 +39,8 @@ Shape alloc_shape(const std::string& who, const std::vector<Array>& in) {
   for (size_t i = 1; i < in.size(); ++i) shp.push_back(in[i].item_int());
   for (int64_t d : shp)
     if (d < 0)
-      throw std::invalid_argument("[" + who + "] negative dimensions are not allowed: shape " + shape_str(shp));
+      throw std::invalid_argument("[" + who + "] negative dimensions are not allowed: shape " +
+                                  shape_str(shp));
   const Array& v = in[0];
   bool ok = v.ndim() <= int(shp.size());
   for (int j = 0; ok && j < v.ndim(); ++j) {
@@ -44,8 +48,8 @@ Shape alloc_shape(const std::string& who, const std::vector<Array>& in) {
     ok = v.shape()[j] == 1 || v.shape()[j] == o;
   }
   if (!ok)
-    throw std::invalid_argument("[" + who + "] cannot broadcast a value of shape " + shape_str(v.shape()) +
-                                " to shape " + shape_str(shp));
+    throw std::invalid_argument("[" + who + "] cannot broadcast a value of shape " +
+                                shape_str(v.shape()) + " to shape " + shape_str(shp));
   return shp;
 }
 
@@ -53,7 +57,8 @@ Shape alloc_shape(const std::string& who, const std::vector<Array>& in) {
 
 // ---- Alloc / BroadcastTo ----
 std::vector<TensorType> Alloc::infer_type(const std::vector<Var>& ins) const {
-  if (ins.empty()) throw std::invalid_argument("[" + name() + "] expected a value and a shape, got no inputs");
+  if (ins.empty())
+    throw std::invalid_argument("[" + name() + "] expected a value and a shape, got no inputs");
   const auto& vt = ins[0].type();
   const int nd = int(ins.size()) - 1;
   std::vector<int64_t> out(nd, kUnknownDim);
@@ -61,22 +66,25 @@ std::vector<TensorType> Alloc::infer_type(const std::vector<Var>& ins) const {
     expect_int_scalar(name(), ins[1 + i], "shape entry " + std::to_string(i));
     if (auto s = static_int_scalar(ins[1 + i])) {
       if (*s < 0)
-        throw std::invalid_argument("[" + name() + "] negative dimensions are not allowed: shape entry " +
+        throw std::invalid_argument("[" + name() +
+                                    "] negative dimensions are not allowed: shape entry " +
                                     std::to_string(i) + " is " + std::to_string(*s));
       out[i] = *s;
     }
   }
   if (vt.ndim() > nd)
-    throw std::invalid_argument("[" + name() + "] the value " + vt.str() + " has more dimensions than the shape " +
-                                static_shape_str(out));
+    throw std::invalid_argument("[" + name() + "] the value " + vt.str() +
+                                " has more dimensions than the shape " + static_shape_str(out));
   const int lead = nd - vt.ndim();
   for (int j = 0; j < vt.ndim(); ++j) {
     int64_t v = vt.shape[j], &o = out[lead + j];
     if (v == kUnknownDim || v == 1) continue;
-    if (o == kUnknownDim) o = v;
+    if (o == kUnknownDim)
+      o = v;
     else if (o != v)
-      throw std::invalid_argument("[" + name() + "] cannot broadcast a value of shape " + static_shape_str(vt.shape) +
-                                  " to shape " + static_shape_str(out));
+      throw std::invalid_argument("[" + name() + "] cannot broadcast a value of shape " +
+                                  static_shape_str(vt.shape) + " to shape " +
+                                  static_shape_str(out));
   }
   return {TensorType(vt.dtype, out)};
 }
@@ -103,7 +111,8 @@ std::optional<ShapeExprs> Alloc::infer_shape(const ApplyNode& node, const ShapeE
 // ---- Fill ----
 std::vector<TensorType> Fill::infer_type(const std::vector<Var>& ins) const {
   if (ins.size() != 2)
-    throw std::invalid_argument("[Fill] expected 2 inputs (model, value), got " + std::to_string(ins.size()));
+    throw std::invalid_argument("[Fill] expected 2 inputs (model, value), got " +
+                                std::to_string(ins.size()));
   const auto& a = ins[0].type();
   const auto& b = ins[1].type();
   const int nd = std::max(a.ndim(), b.ndim());
@@ -112,11 +121,14 @@ std::vector<TensorType> Fill::infer_type(const std::vector<Var>& ins) const {
     int64_t x = d >= nd - a.ndim() ? a.shape[d - nd + a.ndim()] : 1;
     int64_t y = d >= nd - b.ndim() ? b.shape[d - nd + b.ndim()] : 1;
     if (x != kUnknownDim && y != kUnknownDim && x != 1 && y != 1 && x != y)
-      throw std::invalid_argument("[Fill] shapes cannot be broadcast together: model " + a.str() + " and value " +
-                                  b.str());
-    if (x == 1) out[d] = y;
-    else if (y == 1) out[d] = x;
-    else out[d] = x != kUnknownDim ? x : y;
+      throw std::invalid_argument("[Fill] shapes cannot be broadcast together: model " + a.str() +
+                                  " and value " + b.str());
+    if (x == 1)
+      out[d] = y;
+    else if (y == 1)
+      out[d] = x;
+    else
+      out[d] = x != kUnknownDim ? x : y;
   }
   return {TensorType(b.dtype, out)};
 }
@@ -148,25 +160,29 @@ std::optional<ShapeExprs> Fill::infer_shape(const ApplyNode& node, const ShapeEx
       if (d >= lead && node.inputs[k].type().shape[d - lead] != 1) cand.push_back(in[k][d - lead]);
     }
     // Broadcasting: when one side is 1 the result is the other side.
-    r[d] = cand.size() == 1 ? cand[0] : switch_(eq(cand[0], constant(1.0, DType::Int64)), cand[1], cand[0]);
+    r[d] = cand.size() == 1 ? cand[0]
+                            : switch_(eq(cand[0], constant(1.0, DType::Int64)), cand[1], cand[0]);
   }
   return ShapeExprs{r};
 }
 
 // ---- Eye / Tri ----
-std::string Eye::name() const { return std::string(tri_ ? "Tri{" : "Eye{") + std::string(dtype_name(dtype_)) + "}"; }
+std::string Eye::name() const {
+  return std::string(tri_ ? "Tri{" : "Eye{") + std::string(dtype_name(dtype_)) + "}";
+}
 
 std::vector<TensorType> Eye::infer_type(const std::vector<Var>& ins) const {
   if (ins.size() != 3)
-    throw std::invalid_argument("[" + name() + "] expected 3 inputs (n, m, k), got " + std::to_string(ins.size()));
+    throw std::invalid_argument("[" + name() + "] expected 3 inputs (n, m, k), got " +
+                                std::to_string(ins.size()));
   static const char* what[] = {"n", "m", "k"};
   for (int i = 0; i < 3; ++i) expect_int_scalar(name(), ins[i], what[i]);
   std::vector<int64_t> out(2, kUnknownDim);
   for (int i = 0; i < 2; ++i)
     if (auto s = static_int_scalar(ins[i])) {
       if (*s < 0)
-        throw std::invalid_argument("[" + name() + "] negative dimensions are not allowed: " + what[i] + " = " +
-                                    std::to_string(*s));
+        throw std::invalid_argument("[" + name() + "] negative dimensions are not allowed: " +
+                                    what[i] + " = " + std::to_string(*s));
       out[i] = *s;
     }
   return {TensorType(dtype_, out)};
@@ -175,8 +191,8 @@ std::vector<TensorType> Eye::infer_type(const std::vector<Var>& ins) const {
 void Eye::perform(const std::vector<Array>& in, std::vector<Array>& out) const {
   const int64_t n = in[0].item_int(), m = in[1].item_int();
   if (n < 0 || m < 0)
-    throw std::invalid_argument("[" + name() + "] negative dimensions are not allowed: (" + std::to_string(n) +
-                                ", " + std::to_string(m) + ")");
+    throw std::invalid_argument("[" + name() + "] negative dimensions are not allowed: (" +
+                                std::to_string(n) + ", " + std::to_string(m) + ")");
   // Clamping k does not change the result and keeps i + k from overflowing.
   const int64_t k = std::clamp<int64_t>(in[2].item_int(), -n - 1, m + 1);
   Array r = Array::zeros(dtype_, {n, m});
@@ -200,14 +216,17 @@ std::optional<ShapeExprs> Eye::infer_shape(const ApplyNode& node, const ShapeExp
 }
 
 // ---- Tril / Triu ----
-std::string Tril::name() const { return std::string(upper_ ? "Triu" : "Tril") + "{k=" + std::to_string(k_) + "}"; }
+std::string Tril::name() const {
+  return std::string(upper_ ? "Triu" : "Tril") + "{k=" + std::to_string(k_) + "}";
+}
 
 std::vector<TensorType> Tril::infer_type(const std::vector<Var>& ins) const {
   if (ins.size() != 1)
-    throw std::invalid_argument("[" + name() + "] expected 1 input, got " + std::to_string(ins.size()));
+    throw std::invalid_argument("[" + name() + "] expected 1 input, got " +
+                                std::to_string(ins.size()));
   if (ins[0].ndim() < 2)
-    throw std::invalid_argument("[" + name() + "] expected an array of at least 2 dimensions, got " +
-                                ins[0].type().str());
+    throw std::invalid_argument(
+        "[" + name() + "] expected an array of at least 2 dimensions, got " + ins[0].type().str());
   return {ins[0].type()};
 }
 
@@ -255,21 +274,36 @@ Var alloc(const Var& value, const std::vector<int64_t>& shape) {
   return alloc(value, s);
 }
 
-Var fill(const Var& model, const Var& value) { return make1<Fill>({model, value}); }
+Var fill(const Var& model, const Var& value) {
+  return make1<Fill>({model, value});
+}
 
-Var zeros(const std::vector<Var>& shape, DType dtype) { return alloc(constant(0.0, dtype), shape); }
-Var zeros(const std::vector<int64_t>& shape, DType dtype) { return alloc(constant(0.0, dtype), shape); }
-Var ones(const std::vector<Var>& shape, DType dtype) { return alloc(constant(1.0, dtype), shape); }
-Var ones(const std::vector<int64_t>& shape, DType dtype) { return alloc(constant(1.0, dtype), shape); }
+Var zeros(const std::vector<Var>& shape, DType dtype) {
+  return alloc(constant(0.0, dtype), shape);
+}
+Var zeros(const std::vector<int64_t>& shape, DType dtype) {
+  return alloc(constant(0.0, dtype), shape);
+}
+Var ones(const std::vector<Var>& shape, DType dtype) {
+  return alloc(constant(1.0, dtype), shape);
+}
+Var ones(const std::vector<int64_t>& shape, DType dtype) {
+  return alloc(constant(1.0, dtype), shape);
+}
 
-Var zeros_like(const Var& x, std::optional<DType> dtype) { return zeros(shape_of(x), dtype.value_or(x.dtype())); }
-Var ones_like(const Var& x, std::optional<DType> dtype) { return ones(shape_of(x), dtype.value_or(x.dtype())); }
+Var zeros_like(const Var& x, std::optional<DType> dtype) {
+  return zeros(shape_of(x), dtype.value_or(x.dtype()));
+}
+Var ones_like(const Var& x, std::optional<DType> dtype) {
+  return ones(shape_of(x), dtype.value_or(x.dtype()));
+}
 
 Var full_like(const Var& x, const Var& fill_value, std::optional<DType> dtype) {
   return alloc(cast(fill_value, dtype.value_or(x.dtype())), shape_of(x));
 }
 
-static Var eye_or_tri(bool tri, const Var& n, std::optional<Var> m, std::optional<Var> k, DType dtype) {
+static Var eye_or_tri(bool tri, const Var& n, std::optional<Var> m, std::optional<Var> k,
+                      DType dtype) {
   std::vector<Var> ins{n, m.value_or(n), k.value_or(constant(0.0, DType::Int64))};
   for (auto& v : ins)
     if (is_integer(v.dtype())) v = dim_var(v);
@@ -296,14 +330,16 @@ Var tri(int64_t n, std::optional<int64_t> m, int64_t k, DType dtype) {
 
 Var identity_like(const Var& x) {
   if (x.ndim() != 2)
-    throw std::invalid_argument("[identity_like] expected a matrix (2 dimensions), got " + x.type().str());
+    throw std::invalid_argument("[identity_like] expected a matrix (2 dimensions), got " +
+                                x.type().str());
   return eye(shape_i(x, 0), shape_i(x, 1), constant(0.0, DType::Int64), x.dtype());
 }
 
 static Var tril_or_triu(const Var& x, int64_t k, bool upper) {
   const char* who = upper ? "[triu]" : "[tril]";
   if (x.ndim() < 1)
-    throw std::invalid_argument(std::string(who) + " expected an array of at least 1 dimension, got " + x.type().str());
+    throw std::invalid_argument(
+        std::string(who) + " expected an array of at least 1 dimension, got " + x.type().str());
   if (x.ndim() == 1) {
     // NumPy treats a vector as the rows of an n x n matrix.
     Var n = shape_i(x, 0);
@@ -312,7 +348,11 @@ static Var tril_or_triu(const Var& x, int64_t k, bool upper) {
   return make1<Tril>({x}, k, upper);
 }
 
-Var tril(const Var& x, int64_t k) { return tril_or_triu(x, k, false); }
-Var triu(const Var& x, int64_t k) { return tril_or_triu(x, k, true); }
+Var tril(const Var& x, int64_t k) {
+  return tril_or_triu(x, k, false);
+}
+Var triu(const Var& x, int64_t k) {
+  return tril_or_triu(x, k, true);
+}
 
 }  // namespace theon

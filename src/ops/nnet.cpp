@@ -229,6 +229,13 @@ Var elu(const Var& x, double alpha) {
   return switch_(gt(xf, zero_like(xf)), xf, expm1(xf) * alpha);
 }
 
+Var elu(const Var& x, const Var& alpha) {
+  if (x.dtype() == DType::Bool)
+    throw std::invalid_argument("[elu] expected a numeric tensor, got " + x.type().str());
+  Var xf = as_float(x);
+  return switch_(gt(xf, zero_like(xf)), xf, mul(alpha, expm1(xf)));
+}
+
 Var selu(const Var& x) {
   if (x.dtype() == DType::Bool)
     throw std::invalid_argument("[selu] expected a numeric tensor, got " + x.type().str());

@@ -76,9 +76,9 @@ class NormalSampler {
 
 // log(k!) - Stirling's approximation of it (exact table below 10).
 inline double stirling_tail(double k) {
-  static const double table[] = {0.0810614667953272,  0.0413406959554092,  0.0276779256849983,
-                                 0.02079067210376509, 0.0166446911898211,  0.0138761288230707,
-                                 0.0118967099458917,  0.0104112652619720,  0.00925546218271273,
+  static const double table[] = {0.0810614667953272,  0.0413406959554092, 0.0276779256849983,
+                                 0.02079067210376509, 0.0166446911898211, 0.0138761288230707,
+                                 0.0118967099458917,  0.0104112652619720, 0.00925546218271273,
                                  0.00833056343336287};
   if (k <= 9) return table[int(k)];
   double kp1sq = (k + 1) * (k + 1);
@@ -114,8 +114,8 @@ inline int64_t sample_binomial(PhiloxStream& g, int64_t n, double p) {
     v = std::log(v * alpha / (a / (us * us) + b));
     double bound = (m + 0.5) * std::log((m + 1) / (r * (dn - m + 1))) +
                    (dn + 1) * std::log((dn - m + 1) / (dn - k + 1)) +
-                   (k + 0.5) * std::log(r * (dn - k + 1) / (k + 1)) + stirling_tail(m) + stirling_tail(dn - m) -
-                   stirling_tail(k) - stirling_tail(dn - k);
+                   (k + 0.5) * std::log(r * (dn - k + 1) / (k + 1)) + stirling_tail(m) +
+                   stirling_tail(dn - m) - stirling_tail(k) - stirling_tail(dn - k);
     if (v <= bound) return int64_t(k);
   }
 }

@@ -25,6 +25,8 @@ struct Printer {
   std::ostringstream os;
   std::unordered_map<const void*, std::string> ids;
   std::unordered_map<const void*, bool> done;
+  // Position of each node in a compiled function's execution order (printed after the node).
+  const std::unordered_map<const ApplyNode*, size_t>* order = nullptr;
 
   std::string id_of(const void* key) {
     auto it = ids.find(key);
@@ -32,14 +34,16 @@ struct Printer {
     return ids[key] = id_label(ids.size());
   }
 
-  // Iterative depth-first print (no recursion limit on deep graphs).
-  void print(const Var& root, const std::string& root_prefix) {
+  // Iterative depth-first print (no recursion limit on deep graphs). As in
+  // Theano, a child's line is its parent's child prefix plus " |"; the
+  // parent's last child continues with blanks, the others with " |".
+  void print(const Var& root) {
     struct Item {
       Var v;
-      std::string prefix;
+      std::string prefix, child_prefix;
       int depth;
     };
-    std::vector<Item> stack{{root, root_prefix, 0}};
+    std::vector<Item> stack{{root, "", "", 0}};
     while (!stack.empty()) {
       Item it = std::move(stack.back());
       stack.pop_back();
@@ -56,15 +60,19 @@ struct Printer {
       if (opt.ids) os << " [id " << id_of(key) << "]";
       if (opt.print_type) os << " <" << v.type().short_str() << ">";
       if (node && !v.name().empty()) os << " '" << v.name() << "'";
+      if (node && order) {
+        auto pos = order->find(node);
+        if (pos != order->end()) os << "   " << pos->second;
+      }
       os << "\n";
       if (!node) continue;
       if (done[key]) continue;  // printed in full above
       done[key] = true;
       if (opt.depth >= 0 && it.depth + 1 >= opt.depth) continue;
-      std::string child_prefix = std::string(it.prefix.size() - (it.prefix.empty() ? 0 : 2) + (it.prefix.empty() ? 0 : 0), ' ');
-      child_prefix = it.prefix.empty() ? " |" : std::string(it.prefix.size() - 1, ' ') + " |";
-      for (size_t i = node->inputs.size(); i-- > 0;)
-        stack.push_back({node->inputs[i], child_prefix, it.depth + 1});
+      for (size_t i = node->inputs.size(); i-- > 0;) {
+        bool last = i + 1 == node->inputs.size();
+        stack.push_back({node->inputs[i], it.child_prefix + " |", it.child_prefix + (last ? "  " : " |"), it.depth + 1});
+      }
     }
   }
 };
@@ -72,15 +80,20 @@ struct Printer {
 }  // namespace
 
 std::string debugprint(const std::vector<Var>& outputs, const DebugPrintOptions& opt) {
-  Printer p{opt, {}, {}, {}};
-  for (const auto& o : outputs) p.print(o, "");
+  Printer p{opt, {}, {}, {}, nullptr};
+  for (const auto& o : outputs) p.print(o);
   return p.os.str();
 }
 
 std::string debugprint(const Function& f, const DebugPrintOptions& opt) {
   std::vector<Var> roots = f.outputs();
   for (const auto& u : f.updates()) roots.push_back(u.second);
-  std::string s = debugprint(roots, opt);
+  std::unordered_map<const ApplyNode*, size_t> order;
+  for (size_t i = 0; i < f.nodes().size(); ++i) order[f.nodes()[i]] = i;
+  Printer p{opt, {}, {}, {}, nullptr};
+  p.order = &order;
+  for (const auto& o : roots) p.print(o);
+  std::string s = p.os.str();
   if (!f.updates().empty()) {
     s += "Updates:\n";
     for (const auto& [sv, val] : f.updates()) s += "  " + sv.str() + " <- " + val.str() + "\n";

@@ -12,7 +12,7 @@ namespace {
 
 Array random_array(DType dt, const Shape& shape, unsigned seed) {
   std::mt19937 g(seed);
-  std::uniform_int_distribution<int> d(-4, 4);
+  std::uniform_int_distribution<int> d(dtype_kind(dt) == DKind::UInt ? 0 : -4, 4);
   std::vector<double> v(size_t(shape_size(shape)));
   for (auto& x : v) x = d(g);
   Array a = Array::from_vector<double>(v, shape.empty() ? Shape{} : shape);

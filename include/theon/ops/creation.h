@@ -89,7 +89,8 @@ class ARange : public Op {
 // Linspace(start, stop) with num, endpoint and the result dtype as properties.
 class Linspace : public Op {
  public:
-  Linspace(int64_t num, bool endpoint, DType dtype) : num_(num), endpoint_(endpoint), dtype_(dtype) {}
+  Linspace(int64_t num, bool endpoint, DType dtype)
+      : num_(num), endpoint_(endpoint), dtype_(dtype) {}
   std::string name() const override;
   std::string props() const override { return name(); }
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
@@ -113,7 +114,9 @@ Var alloc(const Var& value, const std::vector<Var>& shape);
 Var alloc(const Var& value, const std::vector<int64_t>& shape);
 // Theano's fill(model, value) == second(model, value).
 Var fill(const Var& model, const Var& value);
-inline Var second(const Var& model, const Var& value) { return fill(model, value); }
+inline Var second(const Var& model, const Var& value) {
+  return fill(model, value);
+}
 // Arrays of zeros / ones of a shape (int scalar Vars or ints) and dtype.
 Var zeros(const std::vector<Var>& shape, DType dtype = DType::Float64);
 Var zeros(const std::vector<int64_t>& shape, DType dtype = DType::Float64);
@@ -126,18 +129,21 @@ Var full_like(const Var& x, const Var& fill_value, std::optional<DType> dtype = 
 // n x m (m defaults to n) with ones on diagonal k.
 Var eye(const Var& n, std::optional<Var> m = std::nullopt, std::optional<Var> k = std::nullopt,
         DType dtype = DType::Float64);
-Var eye(int64_t n, std::optional<int64_t> m = std::nullopt, int64_t k = 0, DType dtype = DType::Float64);
+Var eye(int64_t n, std::optional<int64_t> m = std::nullopt, int64_t k = 0,
+        DType dtype = DType::Float64);
 // eye(x.shape[0], x.shape[1], 0, x.dtype) for a matrix x.
 Var identity_like(const Var& x);
 // n x m (m defaults to n), ones at and below diagonal k.
 Var tri(const Var& n, std::optional<Var> m = std::nullopt, std::optional<Var> k = std::nullopt,
         DType dtype = DType::Float64);
-Var tri(int64_t n, std::optional<int64_t> m = std::nullopt, int64_t k = 0, DType dtype = DType::Float64);
+Var tri(int64_t n, std::optional<int64_t> m = std::nullopt, int64_t k = 0,
+        DType dtype = DType::Float64);
 // Lower / upper triangle of the last two axes (a vector is first broadcast to n x n, as in NumPy).
 Var tril(const Var& x, int64_t k = 0);
 Var triu(const Var& x, int64_t k = 0);
 // NumPy's arange; dtype defaults to arange_dtype of the inputs.
-Var arange(const Var& start, const Var& stop, const Var& step, std::optional<DType> dtype = std::nullopt);
+Var arange(const Var& start, const Var& stop, const Var& step,
+           std::optional<DType> dtype = std::nullopt);
 Var arange(const Var& stop, std::optional<DType> dtype = std::nullopt);
 // NumPy's linspace for scalar end points; dtype defaults to the computation dtype.
 Var linspace(const Var& start, const Var& stop, int64_t num = 50, bool endpoint = true,

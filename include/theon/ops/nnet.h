@@ -62,6 +62,7 @@ Var relu(const Var& x, double alpha = 0.0);
 Var relu(const Var& x, const Var& alpha);
 // x where x > 0, alpha * (exp(x) - 1) elsewhere.
 Var elu(const Var& x, double alpha = 1.0);
+Var elu(const Var& x, const Var& alpha);
 // Scaled ELU with the self-normalising constants of Klambauer et al. (2017).
 Var selu(const Var& x);
 

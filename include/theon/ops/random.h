@@ -45,7 +45,8 @@ class RandomOp : public Op {
   std::string props() const override;
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& input_shapes) const override;
+  std::optional<ShapeExprs> infer_shape(const ApplyNode& node,
+                                        const ShapeExprs& input_shapes) const override;
 
   RandomDist dist() const { return dist_; }
   DType dtype() const { return dtype_; }
@@ -64,17 +65,18 @@ class RandomOp : public Op {
 // Applies a RandomOp; returns {new_state, sample}. The output ndim is inferred
 // from the length of size (and the params when size is empty); `ndim` must
 // agree with it, and is required when the length of size is not static.
-std::vector<Var> random_variable(RandomDist dist, const Var& state, const Var& size, const std::vector<Var>& params,
-                                 DType dtype, std::optional<int> ndim = {}, bool replace = true);
+std::vector<Var> random_variable(RandomDist dist, const Var& state, const Var& size,
+                                 const std::vector<Var>& params, DType dtype,
+                                 std::optional<int> ndim = {}, bool replace = true);
 
 // A size argument: constant ints, symbolic int scalars, or an int vector variable.
 struct RandomSize {
   Var vec;  // int64 vector
   RandomSize();
-  RandomSize(std::initializer_list<int64_t> dims);          // NOLINT: implicit by design
-  RandomSize(const std::vector<int64_t>& dims);             // NOLINT
-  RandomSize(const std::vector<Var>& dims);                 // NOLINT
-  RandomSize(const Var& v);                                 // NOLINT: an int vector (e.g. shape(x))
+  RandomSize(std::initializer_list<int64_t> dims);  // NOLINT: implicit by design
+  RandomSize(const std::vector<int64_t>& dims);     // NOLINT
+  RandomSize(const std::vector<Var>& dims);         // NOLINT
+  RandomSize(const Var& v);                         // NOLINT: an int vector (e.g. shape(x))
 };
 
 // A distribution parameter: a number (taking the sample's dtype, as Python
@@ -82,10 +84,10 @@ struct RandomSize {
 struct RandomParam {
   Var var;
   double value = 0;
-  RandomParam(double v) : value(v) {}      // NOLINT: implicit by design
-  RandomParam(int v) : value(v) {}         // NOLINT
+  RandomParam(double v) : value(v) {}           // NOLINT: implicit by design
+  RandomParam(int v) : value(v) {}              // NOLINT
   RandomParam(int64_t v) : value(double(v)) {}  // NOLINT
-  RandomParam(const Var& v) : var(v) {}    // NOLINT
+  RandomParam(const Var& v) : var(v) {}         // NOLINT
   bool is_var() const { return var.defined(); }
 };
 
@@ -94,21 +96,24 @@ class RandomStreams {
  public:
   explicit RandomStreams(uint64_t seed = 12345);
   // Uniform on [low, high); dtype defaults to floatX upcast with the params' float dtypes.
-  Var uniform(const RandomSize& size = {}, const RandomParam& low = 0.0, const RandomParam& high = 1.0,
-              std::optional<int> ndim = {}, std::optional<DType> dtype = {});
-  Var normal(const RandomSize& size = {}, const RandomParam& avg = 0.0, const RandomParam& std = 1.0,
-             std::optional<int> ndim = {}, std::optional<DType> dtype = {});
+  Var uniform(const RandomSize& size = {}, const RandomParam& low = 0.0,
+              const RandomParam& high = 1.0, std::optional<int> ndim = {},
+              std::optional<DType> dtype = {});
+  Var normal(const RandomSize& size = {}, const RandomParam& avg = 0.0,
+             const RandomParam& std = 1.0, std::optional<int> ndim = {},
+             std::optional<DType> dtype = {});
   Var binomial(const RandomSize& size = {}, const RandomParam& n = 1, const RandomParam& p = 0.5,
                std::optional<int> ndim = {}, DType dtype = DType::Int64);
   // Integers in [low, high], high included (Theano's random_integers).
-  Var random_integers(const RandomSize& size = {}, const RandomParam& low = 0, const RandomParam& high = 1,
-                      std::optional<int> ndim = {}, DType dtype = DType::Int64);
+  Var random_integers(const RandomSize& size = {}, const RandomParam& low = 0,
+                      const RandomParam& high = 1, std::optional<int> ndim = {},
+                      DType dtype = DType::Int64);
   // Samples of `a` (range(a) when a is a scalar) with probabilities p (undefined: uniform).
-  Var choice(const RandomSize& size = {}, const RandomParam& a = 2, bool replace = true, const Var& p = {},
-             std::optional<int> ndim = {}, DType dtype = DType::Int64);
+  Var choice(const RandomSize& size = {}, const RandomParam& a = 2, bool replace = true,
+             const Var& p = {}, std::optional<int> ndim = {}, DType dtype = DType::Int64);
   // Permutations of range(n), one per entry of size: shape size + (n,).
-  Var permutation(const RandomSize& size = {}, const RandomParam& n = 1, std::optional<int> ndim = {},
-                  DType dtype = DType::Int64);
+  Var permutation(const RandomSize& size = {}, const RandomParam& n = 1,
+                  std::optional<int> ndim = {}, DType dtype = DType::Int64);
 
   // Reseeds every state created so far, as if they had been created under `seed`.
   void seed(uint64_t seed);
