@@ -22,3 +22,6 @@
 #include "theon/ops/families.h"
 #include "theon/compile/function.h"
 #include "theon/printing/printing.h"
+#include "theon/autodiff/grad.h"
+#include "theon/autodiff/verify_grad.h"
+#include "theon/ops/map.h"

@@ -20,8 +20,13 @@ Array arg_to_array(nb::handle h, const In& in, bool allow_downcast, const std::s
                             nb::cast<std::string>(nb::repr(h)) + " without loss; pass allow_input_downcast=True")
                                .c_str());
     if (is_int && is_integer(want)) {
-      Var c = weak_scalar(nb::cast<double>(h), ScalarKind::Int, want);  // range check
-      (void)c;
+      try {
+        (void)weak_scalar(nb::cast<double>(h), ScalarKind::Int, want);  // range check
+      } catch (const std::exception& e) {
+        throw nb::type_error((what + ": " + in.variable.type().str() + " cannot store the Python int " +
+                              nb::cast<std::string>(nb::repr(h)) + " (out of range for " +
+                              std::string(dtype_name(want)) + ")").c_str());
+      }
     }
     return Array::scalar(want, nb::cast<double>(h));
   }

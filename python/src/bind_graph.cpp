@@ -42,7 +42,17 @@ void init_graph(nb::module_& m) {
              DType d = py::to_dtype(dtype);
              std::vector<int64_t> s;
              if (!shape.is_none()) {
-               for (nb::handle h : shape) s.push_back(h.is_none() ? kUnknownDim : nb::cast<int64_t>(h));
+               for (nb::handle h : shape) {
+                 if (h.is_none()) {
+                   s.push_back(kUnknownDim);
+                   continue;
+                 }
+                 int64_t d = 0;
+                 if (PyBool_Check(h.ptr()) || !nb::try_cast(h, d) || d < 0)
+                   throw nb::value_error(("TensorType: shape entries must be None or non-negative ints, got " +
+                                          nb::cast<std::string>(nb::repr(shape))).c_str());
+                 s.push_back(d);
+               }
              } else if (!broadcastable.is_none()) {
                for (nb::handle h : broadcastable) s.push_back(nb::cast<bool>(h) ? 1 : kUnknownDim);
              } else {
@@ -102,7 +112,11 @@ void init_graph(nb::module_& m) {
            nb::arg("borrow") = false, nb::arg("return_internal_type") = false)
       .def("set_value", [](const Var& v, nb::handle value, bool borrow) {
              Array a = py::to_array(value, ("set_value of '" + v.str() + "'").c_str());
-             set_value(v, a, borrow);
+             try {
+               set_value(v, a, borrow);
+             } catch (const std::invalid_argument& e) {
+               throw nb::type_error(e.what());  // wrong dtype or rank: TypeError, as in Theano
+             }
            },
            nb::arg("value"), nb::arg("borrow") = false)
       .def_prop_rw("default_update",

@@ -86,10 +86,29 @@ Array wrap_ndarray(const nb::ndarray<nb::ro>& nd, DType dtype) {
 
 Array to_array(nb::handle obj, const char* what) {
   nb::object arr;
-  if (nb::hasattr(obj, "__dlpack__") && !nb::isinstance(obj, numpy().attr("ndarray"))) {
-    arr = numpy().attr("from_dlpack")(obj);
-  } else {
-    arr = numpy().attr("asarray")(obj);
+  if (PyCapsule_CheckExact(obj.ptr())) {
+    // A DLPack capsule ("dltensor"), as torch.utils.dlpack.to_dlpack gives.
+    nb::ndarray<nb::ro> nd;
+    if (!PyCapsule_IsValid(obj.ptr(), "dltensor") || !nb::try_cast(obj, nd))
+      throw nb::type_error((std::string(what) + ": expected an array, got a capsule that is not an unused DLPack "
+                            "tensor (a DLPack capsule can be consumed only once)").c_str());
+    if (nd.device_type() != nb::device::cpu::value)
+      throw nb::type_error((std::string(what) + ": DLPack tensor is not in CPU memory").c_str());
+    return wrap_ndarray(nd, from_dlpack_dtype(nd.dtype(), what));
+  }
+  try {
+    if (nb::hasattr(obj, "__dlpack__") && !nb::isinstance(obj, numpy().attr("ndarray"))) {
+      arr = numpy().attr("from_dlpack")(obj);
+    } else {
+      arr = numpy().attr("asarray")(obj);
+    }
+  } catch (nb::python_error& e) {
+    // Ragged nested lists and the like: say which argument was wrong.
+    if (!e.matches(PyExc_ValueError) && !e.matches(PyExc_TypeError) && !e.matches(PyExc_BufferError)) throw;
+    std::string msg = std::string(what) + ": cannot convert " + nb::cast<std::string>(nb::type_name(obj.type())) +
+                      " to an array: " + nb::cast<std::string>(nb::str(e.value()));
+    if (e.matches(PyExc_ValueError)) throw nb::value_error(msg.c_str());
+    throw nb::type_error(msg.c_str());
   }
   nb::object dt = arr.attr("dtype");
   std::string kind = nb::cast<std::string>(dt.attr("kind"));
@@ -274,6 +293,17 @@ std::vector<Var> to_shape(nb::handle shp) {
 
 void init_runtime(nb::module_& m) {
   using namespace theon;
+  // A bad argument to a compiled function is a TypeError, as in Theano (other
+  // std::invalid_argument errors stay ValueError).
+  nb::register_exception_translator([](const std::exception_ptr& p, void*) {
+    try {
+      std::rethrow_exception(p);
+    } catch (const BadArgument& e) {
+      PyErr_SetString(PyExc_TypeError, e.what());
+    } catch (const OutOfMemory& e) {
+      PyErr_SetString(PyExc_MemoryError, e.what());
+    }
+  });
   m.def("config_get", [](const std::string& k) { return config().get(k); });
   m.def("config_set", [](const std::string& k, const std::string& v) { config().set(k, v); });
   m.def("promote_types", [](nb::handle a, nb::handle b) {

@@ -32,7 +32,11 @@ class _Config:
     def __setattr__(self, name, value):
         if isinstance(value, bool):
             value = "True" if value else "False"
-        _core.config_set(name, str(value))
+        try:
+            _core.config_set(name, str(value))
+        except ValueError as e:
+            msg = str(e)
+            raise ValueError(msg if msg.startswith("config.") else f"config.{name} = {value!r}: {msg}") from None
 
     @contextlib.contextmanager
     def change_flags(self, **flags):
@@ -51,4 +55,12 @@ class _Config:
 
 
 config = _Config()
+
+# Read THEON_FLAGS now, so a bad flag is reported at import rather than at first use.
+try:
+    _core.config_get("floatX")
+except ValueError as _e:
+    import os as _os
+
+    raise ValueError(f"THEON_FLAGS={_os.environ.get('THEON_FLAGS', '')!r}: {_e}") from None
 change_flags = config.change_flags

@@ -35,7 +35,7 @@ std::string input_desc(const In& in, size_t i) {
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(e.what() + ctx);
   } catch (const std::bad_alloc&) {
-    throw std::runtime_error("out of memory" + ctx);
+    throw OutOfMemory("out of memory" + ctx);
   } catch (const std::exception& e) {
     throw std::runtime_error(e.what() + ctx);
   }
@@ -177,15 +177,15 @@ std::vector<Array> Function::call(const std::vector<std::optional<Array>>& posit
                                   const std::map<std::string, Array>& keywords) {
   std::string fname = name_.empty() ? "function" : "function '" + name_ + "'";
   if (positional.size() > inputs_.size())
-    throw std::invalid_argument(fname + ": expected at most " + std::to_string(inputs_.size()) +
-                                " arguments, got " + std::to_string(positional.size()));
+    throw BadArgument(fname + ": expected at most " + std::to_string(inputs_.size()) + " arguments, got " +
+                      std::to_string(positional.size()));
   std::vector<std::optional<Array>> args(inputs_.size());
   for (size_t i = 0; i < positional.size(); ++i) args[i] = positional[i];
   for (const auto& [k, v] : keywords) {
     size_t i = 0;
     while (i < inputs_.size() && inputs_[i].name != k) ++i;
-    if (i == inputs_.size()) throw std::invalid_argument(fname + ": unknown keyword argument '" + k + "'");
-    if (args[i]) throw std::invalid_argument(fname + ": argument '" + k + "' given twice");
+    if (i == inputs_.size()) throw BadArgument(fname + ": unknown keyword argument '" + k + "'");
+    if (args[i]) throw BadArgument(fname + ": argument '" + k + "' given twice");
     args[i] = v;
   }
   std::vector<Array> values(num_slots_);
@@ -194,13 +194,17 @@ std::vector<Array> Function::call(const std::vector<std::optional<Array>>& posit
     std::string what = fname + ", " + input_desc(in, i);
     if (!args[i]) {
       if (!in.value)
-        throw std::invalid_argument(fname + ": missing argument for " + input_desc(in, i) + " (expected " +
-                                    std::to_string(inputs_.size()) + " arguments)");
+        throw BadArgument(fname + ": missing argument for " + input_desc(in, i) + " (expected " +
+                          std::to_string(inputs_.size()) + " arguments)");
       values[input_slots_[i]] = *in.value;
       continue;
     }
-    if (!args[i]->defined()) throw std::invalid_argument(what + ": value is undefined");
-    values[input_slots_[i]] = in.variable.type().filter(*args[i], in.allow_downcast.value_or(allow_downcast_), what);
+    if (!args[i]->defined()) throw BadArgument(what + ": value is undefined");
+    try {
+      values[input_slots_[i]] = in.variable.type().filter(*args[i], in.allow_downcast.value_or(allow_downcast_), what);
+    } catch (const std::invalid_argument& e) {
+      throw BadArgument(e.what());
+    }
   }
   for (const auto& [s, v] : constant_slots_) values[s] = v;
   for (const auto& [s, v] : shared_slots_) values[s] = v->storage->value;

@@ -66,6 +66,11 @@ std::optional<ShapeExprs> Op::infer_shape(const ApplyNode&, const ShapeExprs&) c
   return std::nullopt;
 }
 
+std::vector<InputGrad> Op::L_op(const ApplyNode& node, const std::vector<Var>&) const {
+  return std::vector<InputGrad>(node.inputs.size(),
+                                InputGrad::undefined("[" + name() + "] has no gradient implemented"));
+}
+
 bool Op::equals(const Op& o) const { return typeid(*this) == typeid(o) && props() == o.props(); }
 size_t Op::hash() const { return std::hash<std::string>()(name() + "|" + props()); }
 

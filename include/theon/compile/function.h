@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,19 @@ struct In {
   In(Var v) : variable(std::move(v)) {}  // NOLINT: implicit, so a Var list works as inputs
   In(Var v, std::string n, std::optional<Array> val = std::nullopt)
       : variable(std::move(v)), name(std::move(n)), value(std::move(val)) {}
+};
+
+// Thrown by a call for a bad argument: too many or missing, unknown keyword,
+// wrong dtype (unsafe cast), rank or static shape. Python sees a TypeError,
+// as in Theano; C++ callers may catch it as std::invalid_argument.
+struct BadArgument : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+// Thrown by a call when an op cannot allocate its result (Python: MemoryError);
+// the message names the op that failed.
+struct OutOfMemory : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 using Updates = std::vector<std::pair<Var, Var>>;  // (shared variable, new value)

@@ -85,6 +85,19 @@ struct ApplyNode {
 // Output shapes as symbolic int64 scalars, one vector per output.
 using ShapeExprs = std::vector<std::vector<Var>>;
 
+// The gradient an Op gives for one of its inputs (see Op::L_op).
+struct InputGrad {
+  enum class Kind : uint8_t { Value, Disconnected, Undefined };
+  Kind kind = Kind::Disconnected;
+  Var value;           // Kind::Value: the gradient, with the input's rank
+  std::string reason;  // Kind::Undefined: why the op has no gradient here
+  static InputGrad of(Var v) { return {Kind::Value, std::move(v), {}}; }
+  // The output does not depend on this input (integer indices, shapes, ...).
+  static InputGrad disconnected() { return {Kind::Disconnected, Var(), {}}; }
+  // The output depends on the input but no gradient exists (argmax, random draws, ...).
+  static InputGrad undefined(std::string why) { return {Kind::Undefined, Var(), std::move(why)}; }
+};
+
 class Op {
  public:
   virtual ~Op() = default;
@@ -104,6 +117,11 @@ class Op {
                                                 const ShapeExprs& input_shapes) const;
   // Pairs (output, input) where the output may be a view of the input.
   virtual std::vector<std::pair<int, int>> view_map() const { return {}; }
+  // Vector-Jacobian product (Theano's L_op / grad): one InputGrad per input,
+  // given the gradient of each output (undefined Var: no gradient reaches that
+  // output). Gradients are graphs themselves, so they can be differentiated
+  // again. The default reports that the op has no gradient.
+  virtual std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const;
 
   bool equals(const Op& o) const;
   size_t hash() const;

@@ -43,6 +43,7 @@ class Elemwise : public Op {
   std::string props() const override;
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node,
                                         const ShapeExprs& input_shapes) const override;
 
@@ -59,6 +60,7 @@ class Cast : public Op {
   std::string props() const override { return std::string(dtype_name(to_)); }
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node,
                                         const ShapeExprs& input_shapes) const override;
 

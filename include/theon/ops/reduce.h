@@ -23,6 +23,7 @@ class Reduce : public Op {
   std::string props() const override;
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
   ReduceKind kind() const { return kind_; }
   const std::vector<int>& axes() const { return axes_; }

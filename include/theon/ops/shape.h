@@ -24,6 +24,7 @@ class ShapeOp : public Op {
   std::string name() const override { return "Shape"; }
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 };
 
 class ShapeI : public Op {
@@ -33,6 +34,7 @@ class ShapeI : public Op {
   std::string props() const override { return std::to_string(i_); }
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
   int i() const { return i_; }
 
  private:
@@ -46,6 +48,7 @@ class MakeVector : public Op {
   std::string props() const override { return std::string(dtype_name(dtype_)); }
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
 
  private:
@@ -62,6 +65,7 @@ class DimShuffle : public Op {
   std::string props() const override;
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
   std::vector<std::pair<int, int>> view_map() const override { return {{0, 0}}; }
   const std::vector<int>& new_order() const { return order_; }
@@ -79,6 +83,7 @@ class Reshape : public Op {
   std::string props() const override { return std::to_string(ndim_); }
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
   std::vector<std::pair<int, int>> view_map() const override { return {{0, 0}}; }
 

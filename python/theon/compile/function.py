@@ -117,6 +117,11 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
             v = _core.as_tensor_variable(v)
         if v.dtype != k.dtype and v.ndim == k.ndim and allow_input_downcast is not False and v.owner_op is None:
             v = _core.cast(v, k.dtype)
+        if v.dtype != k.dtype or v.ndim != k.ndim:
+            raise TypeError(f"function: an update must have the same type as the shared variable {k.name or k!s}: "
+                            f"expected {k.type!r}, got {v.type!r} for update {v!s}"
+                            + (" (cast the update expression, e.g. T.cast(expr, %r))" % k.dtype
+                               if v.ndim == k.ndim else ""))
         ups.append((k, v))
     gv = _pairs(givens, "givens")
     core = _core.function(in_specs, out_vars, ups, gv, mode.name, name or "",
