@@ -25,3 +25,4 @@
 #include "theon/autodiff/grad.h"
 #include "theon/autodiff/verify_grad.h"
 #include "theon/ops/map.h"
+#include "theon/datasets/fashion_mnist.h"

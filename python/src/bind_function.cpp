@@ -73,10 +73,10 @@ void init_function(nb::module_& m) {
         return r;
       })
       .def("profile_summary", &Function::profile_summary)
-      .def("debugprint", [](const Function& f, bool print_type, int depth) {
-             return debugprint(f, DebugPrintOptions{print_type, depth, true});
+      .def("debugprint", [](const Function& f, bool print_type, int depth, bool ids) {
+             return debugprint(f, DebugPrintOptions{print_type, depth, ids});
            },
-           nb::arg("print_type") = true, nb::arg("depth") = -1)
+           nb::arg("print_type") = true, nb::arg("depth") = -1, nb::arg("ids") = true)
       .def("nodes", [](const Function& f) {
         std::vector<std::string> r;
         for (auto* n : f.nodes()) r.push_back(n->op->name());

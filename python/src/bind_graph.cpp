@@ -18,17 +18,26 @@ nb::tuple static_shape(const TensorType& t) {
   return nb::tuple(l);
 }
 
-std::vector<int> to_int_list(nb::args args) {
+// The axes of x.dimshuffle(...) ('x' -> -1, negative axes refused) or of
+// x.transpose(...) (negative axes count from the end), given as arguments or
+// as one tuple/list.
+std::vector<int> to_int_list(nb::args args, bool dimshuffle_pattern = true) {
   std::vector<int> r;
   nb::handle src = args;
   if (args.size() == 1 && (nb::isinstance<nb::tuple>(args[0]) || nb::isinstance<nb::list>(args[0]))) src = args[0];
+  const char* who = dimshuffle_pattern ? "dimshuffle" : "transpose";
   for (nb::handle h : src) {
-    if (nb::isinstance<nb::str>(h)) {
-      if (nb::cast<std::string>(h) != "x") throw nb::value_error("dimshuffle: only 'x' is allowed as a string");
+    if (dimshuffle_pattern && nb::isinstance<nb::str>(h)) {
+      if (nb::cast<std::string>(h) != "x")
+        throw nb::value_error(("dimshuffle: only 'x' is allowed as a string, got " +
+                               nb::cast<std::string>(nb::repr(h))).c_str());
       r.push_back(-1);
-    } else {
-      r.push_back(nb::cast<int>(h));
+      continue;
     }
+    int64_t d = py::to_int(h, (std::string(who) + " axis").c_str());
+    if ((dimshuffle_pattern && d < 0) || d < -64 || d > 64)
+      throw nb::value_error((std::string(who) + ": axis " + std::to_string(d) + " is out of range").c_str());
+    r.push_back(int(d));
   }
   return r;
 }
@@ -148,7 +157,7 @@ void init_graph(nb::module_& m) {
       .def("astype", [](const Var& v, nb::handle d) { return cast(v, py::to_dtype(d)); })
       .def("dimshuffle", [](const Var& v, nb::args args) { return dimshuffle(v, to_int_list(args)); })
       .def("transpose", [](const Var& v, nb::args args) {
-        std::vector<int> axes = args.size() ? to_int_list(args) : std::vector<int>{};
+        std::vector<int> axes = args.size() ? to_int_list(args, false) : std::vector<int>{};
         return transpose(v, axes);
       })
       .def("reshape", [](const Var& v, nb::handle shp, nb::handle ndim) {

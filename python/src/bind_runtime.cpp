@@ -224,15 +224,32 @@ std::vector<Var> to_vars(const std::vector<nb::handle>& objs) {
   return out;
 }
 
+int64_t to_int(nb::handle h, const char* what) {
+  if (PyBool_Check(h.ptr()) || !PyIndex_Check(h.ptr()))
+    throw nb::type_error((std::string(what) + ": expected an integer, got " +
+                          nb::cast<std::string>(nb::repr(h)) + " (" + nb::cast<std::string>(nb::type_name(h.type())) +
+                          ")").c_str());
+  nb::object i = nb::steal(PyNumber_Index(h.ptr()));
+  if (!i.is_valid()) throw nb::python_error();
+  int overflow = 0;
+  long long v = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
+  if (overflow) throw nb::value_error((std::string(what) + ": integer " + nb::cast<std::string>(nb::repr(h)) +
+                                      " is out of range").c_str());
+  return int64_t(v);
+}
+
+static int to_axis_int(nb::handle h, nb::handle axis) {
+  int64_t v = to_int(h, ("axis " + nb::cast<std::string>(nb::repr(axis))).c_str());
+  if (v < INT32_MIN || v > INT32_MAX)
+    throw nb::value_error(("axis " + std::to_string(v) + " is out of bounds").c_str());
+  return int(v);
+}
+
 Axes to_axes(nb::handle axis) {
   if (axis.is_none()) return std::nullopt;
-  if (PyLong_Check(axis.ptr())) return std::vector<int>{nb::cast<int>(axis)};
   if (nb::isinstance<nb::tuple>(axis) || nb::isinstance<nb::list>(axis)) {
     std::vector<int> r;
-    for (nb::handle h : axis) {
-      if (!PyLong_Check(h.ptr())) throw nb::type_error("axis must be an int, a tuple of ints or None");
-      r.push_back(nb::cast<int>(h));
-    }
+    for (nb::handle h : axis) r.push_back(to_axis_int(h, axis));
     return r;
   }
   Var v;
@@ -243,12 +260,10 @@ Axes to_axes(nb::handle axis) {
     }
     throw nb::type_error("axis must be known when the graph is built, not a symbolic variable");
   }
-  // numpy integers
-  try {
-    return std::vector<int>{nb::cast<int>(nb::int_(axis))};
-  } catch (...) {
-    throw nb::type_error("axis must be an int, a tuple of ints or None");
-  }
+  if (PyIndex_Check(axis.ptr()) && !PyBool_Check(axis.ptr())) return std::vector<int>{to_axis_int(axis, axis)};
+  // floats and other objects are refused, as NumPy does
+  throw nb::type_error(("axis must be an int, a tuple of ints or None, got " +
+                        nb::cast<std::string>(nb::repr(axis))).c_str());
 }
 
 std::vector<Var> to_shape(nb::handle shp) {
@@ -265,7 +280,7 @@ std::vector<Var> to_shape(nb::handle shp) {
     if (v.owner() && dynamic_cast<const MakeVector*>(v.owner()->op.get())) return v.owner()->inputs;
     throw nb::type_error("symbolic shape vectors are supported when built from scalars (e.g. x.shape)");
   }
-  if (PyLong_Check(shp.ptr())) return {constant(nb::cast<double>(shp), DType::Int64)};
+  if (PyLong_Check(shp.ptr())) return {constant(double(to_int(shp, "shape")), DType::Int64)};
   if (!nb::isinstance<nb::tuple>(shp) && !nb::isinstance<nb::list>(shp)) {
     // numpy arrays / integers
     Array a = to_array(shp, "shape");
@@ -283,7 +298,7 @@ std::vector<Var> to_shape(nb::handle shp) {
       r.push_back(cast(e, DType::Int64));
     } else {
       if (PyFloat_Check(h.ptr())) throw nb::type_error("shape entries must be integers, got a float");
-      r.push_back(constant(double(nb::cast<int64_t>(nb::int_(h))), DType::Int64));
+      r.push_back(constant(double(to_int(h, "shape entry")), DType::Int64));
     }
   }
   return r;
@@ -302,6 +317,9 @@ void init_runtime(nb::module_& m) {
       PyErr_SetString(PyExc_TypeError, e.what());
     } catch (const OutOfMemory& e) {
       PyErr_SetString(PyExc_MemoryError, e.what());
+    } catch (const nb::cast_error&) {
+      // A Python value of the wrong type reached a C++ conversion that was not guarded.
+      PyErr_SetString(PyExc_TypeError, "theon: an argument has the wrong type (could not convert it to the C++ type)");
     }
   });
   m.def("config_get", [](const std::string& k) { return config().get(k); });

@@ -34,6 +34,9 @@ Axes to_axes(nb::handle axis);
 // A shape given as a Variable (int vector) or a tuple/list of ints and scalar Variables.
 std::vector<Var> to_shape(nb::handle shape);
 DType to_dtype(nb::handle dtype);  // a string, numpy dtype or numpy type; None -> floatX
+// A Python int or NumPy integer (anything with __index__, not bool or float) ->
+// int64; TypeError / ValueError naming `what` otherwise.
+int64_t to_int(nb::handle h, const char* what);
 
 }  // namespace theon::py
 
@@ -51,3 +54,5 @@ void init_linalg(nb::module_& m);
 void init_sort(nb::module_& m);
 void init_nnet(nb::module_& m);
 void init_random(nb::module_& m);
+void init_autodiff(nb::module_& m);
+void init_datasets(nb::module_& m);

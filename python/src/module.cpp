@@ -16,4 +16,6 @@ NB_MODULE(_core, m) {
   init_sort(m);
   init_nnet(m);
   init_random(m);
+  init_autodiff(m);
+  init_datasets(m);
 }

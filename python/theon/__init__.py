@@ -20,6 +20,9 @@ from theon.compile.function import function, In, Out  # noqa: E402,F401
 from theon.compile.sharedvalue import shared  # noqa: E402,F401
 from theon import tensor  # noqa: E402,F401
 from theon import printing  # noqa: E402,F401
+from theon import gradient  # noqa: E402,F401
+from theon import datasets  # noqa: E402,F401
+from theon.gradient import grad  # noqa: E402,F401
 from theon import compile  # noqa: E402,F401
 from theon._dlpack import from_dlpack, to_dlpack  # noqa: E402,F401
 

@@ -71,8 +71,13 @@ std::shared_ptr<Function> function(std::vector<In> inputs, std::vector<Var> outp
     if (!input_set.insert(v.get()).second)
       throw std::invalid_argument("function: " + input_desc(inputs[i], i) + " is given more than once");
     if (inputs[i].name.empty()) inputs[i].name = v.name();
-    if (inputs[i].value)
-      inputs[i].value = v.type().filter(*inputs[i].value, true, "default value of " + input_desc(inputs[i], i));
+    if (inputs[i].value) {
+      try {
+        inputs[i].value = v.type().filter(*inputs[i].value, true, "default value of " + input_desc(inputs[i], i));
+      } catch (const std::invalid_argument& e) {
+        throw BadArgument(e.what());
+      }
+    }
   }
   for (size_t i = 0; i < outputs.size(); ++i)
     if (!outputs[i].defined()) throw std::invalid_argument("function: output " + std::to_string(i) + " is undefined");

@@ -1,6 +1,7 @@
 // Elementwise ops: type rules, static broadcasting and the generic kernel.
 #include "theon/ops/elemwise.h"
 
+#include <optional>
 #include <stdexcept>
 
 #include "scalar_functions.h"
@@ -39,10 +40,27 @@ std::string dtypes_str(const std::vector<DType>& ds) {
                               "}] not supported for input dtypes (" + dtypes_str(ds) + "): " + why);
 }
 
+// The float loop NumPy picks for float-only ufuncs (arctan2): the smallest
+// float every input casts to safely, so (int8, uint8) computes in float16.
+// Floats are promoted first, then each integer joins as its smallest float.
+DType promote_to_float(const std::vector<DType>& ds, size_t from = 0) {
+  std::optional<DType> r;
+  for (size_t i = from; i < ds.size(); ++i)
+    if (is_float(ds[i])) r = r ? promote_types(*r, ds[i]) : ds[i];
+  if (!r) r = float_result_type(ds[from]);
+  for (size_t i = from; i < ds.size(); ++i)
+    if (!is_float(ds[i])) r = promote_types(*r, ds[i]);
+  return *r;
+}
+
+// NumPy's promotion of a sequence of dtypes: when the result is a float, every
+// input becomes its smallest float before they are promoted, so
+// (int8, uint16, float32) gives float32 where a pairwise fold would give
+// promote(int32, float32) = float64.
 DType promote_all(const std::vector<DType>& ds, size_t from = 0) {
   DType r = ds[from];
   for (size_t i = from + 1; i < ds.size(); ++i) r = promote_types(r, ds[i]);
-  return r;
+  return is_float(r) ? promote_to_float(ds, from) : r;
 }
 
 bool is_shift(ScalarOpId id) { return id == ScalarOpId::left_shift || id == ScalarOpId::right_shift; }
@@ -69,7 +87,7 @@ DType elemwise_compute_dtype(ScalarOpId id, const std::vector<DType>& ds) {
     case TypeRule::BOOL_INT8:
       return p == DType::Bool ? DType::Int8 : p;
     case TypeRule::FLOAT:
-      return float_result_type(p);
+      return promote_to_float(ds);
     case TypeRule::DIV:
       return is_float(p) ? p : DType::Float64;
     case TypeRule::BITWISE:
@@ -138,7 +156,10 @@ std::optional<ShapeExprs> Elemwise::infer_shape(const ApplyNode& node, const Sha
       size_t lead = nd - in[k].size();
       if (d < lead) continue;
       if (node.inputs[k].type().shape[d - lead] == 1) continue;
-      out[d] = out[d].defined() ? maximum(out[d], in[k][d - lead]) : in[k][d - lead];
+      // NumPy's rule: a length-1 dim takes the other length, 0 included (so
+      // not the maximum: (1,) with (0,) broadcasts to (0,)).
+      const Var& len = in[k][d - lead];
+      out[d] = out[d].defined() ? switch_(eq(out[d], constant(1.0, DType::Int64)), len, out[d]) : len;
     }
   }
   return ShapeExprs{out};
@@ -205,6 +226,74 @@ void run_kernel(ScalarOpId id, DType k, const std::vector<Array>& ins, const Arr
   }
 }
 
+// NumPy compares int64 with uint64 exactly, while their promoted dtype is
+// float64, where 2**63 - 1 == 2**63. Such comparisons get their own loop.
+bool is_exact_int_cmp(ScalarOpId id, const std::vector<DType>& ds) {
+  switch (id) {
+    case ScalarOpId::eq:
+    case ScalarOpId::neq:
+    case ScalarOpId::lt:
+    case ScalarOpId::le:
+    case ScalarOpId::gt:
+    case ScalarOpId::ge:
+      break;
+    default:
+      return false;
+  }
+  DKind a = dtype_kind(ds[0]), b = dtype_kind(ds[1]);
+  bool ints = (a == DKind::Int || a == DKind::UInt) && (b == DKind::Int || b == DKind::UInt);
+  return ints && a != b && is_float(promote_types(ds[0], ds[1]));
+}
+
+// Three-way comparison of a signed with an unsigned value, without conversion loss.
+int cmp3(int64_t a, uint64_t b) { return a < 0 || uint64_t(a) < b ? -1 : int(uint64_t(a) > b); }
+int cmp3(uint64_t a, int64_t b) { return -cmp3(b, a); }
+
+template <class Fn, class A, class B>
+void run_exact_cmp(const Array& a, const Array& b, const Array& out) {
+  std::array<char*, 3> ptrs{static_cast<char*>(out.data()), static_cast<char*>(a.data()),
+                            static_cast<char*>(b.data())};
+  std::array<const Strides*, 3> strides{&out.strides(), &a.strides(), &b.strides()};
+  for_each_strided<3>(out.shape(), ptrs, strides, [](auto p, auto s, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+      A x = *reinterpret_cast<const A*>(p[1] + i * s[1]);
+      B y = *reinterpret_cast<const B*>(p[2] + i * s[2]);
+      *reinterpret_cast<bool*>(p[0] + i * s[0]) = Fn::f(cmp3(x, y), 0);
+    }
+  });
+}
+
+template <class Fn>
+void run_exact_cmp(const Array& a, const Array& b, const Array& out) {
+  if (dtype_kind(a.dtype()) == DKind::Int) run_exact_cmp<Fn, int64_t, uint64_t>(a, b, out);
+  else run_exact_cmp<Fn, uint64_t, int64_t>(a, b, out);
+}
+
+Array exact_int_cmp(ScalarOpId id, const std::vector<Array>& inputs, const Shape& shape) {
+  auto widen = [&](const Array& x) {
+    DType to = dtype_kind(x.dtype()) == DKind::Int ? DType::Int64 : DType::UInt64;
+    return (x.dtype() == to ? x : x.astype(to)).broadcast_to(shape);
+  };
+  Array a = widen(inputs[0]), b = widen(inputs[1]);
+  Array out = Array::empty(DType::Bool, shape);
+  switch (id) {
+#define THEON_CMP(name)                                                  \
+  case ScalarOpId::name:                                                 \
+    run_exact_cmp<detail::ScalarFn<ScalarOpId::name>>(a, b, out); \
+    break;
+    THEON_CMP(eq)
+    THEON_CMP(neq)
+    THEON_CMP(lt)
+    THEON_CMP(le)
+    THEON_CMP(gt)
+    THEON_CMP(ge)
+#undef THEON_CMP
+    default:
+      throw std::logic_error("exact_int_cmp: not a comparison");
+  }
+  return out;
+}
+
 }  // namespace
 
 Array elemwise_eval(ScalarOpId id, const std::vector<Array>& inputs) {
@@ -216,6 +305,7 @@ Array elemwise_eval(ScalarOpId id, const std::vector<Array>& inputs) {
     shape = broadcast_shapes(shape, a.shape());
   }
   DType res = elemwise_result_dtype(id, ds);
+  if (is_exact_int_cmp(id, ds)) return exact_int_cmp(id, inputs, shape);
   DType comp = elemwise_compute_dtype(id, ds);
   // float16/bfloat16 are computed in float32 and rounded once, as NumPy does.
   DType kern = (comp == DType::Float16 || comp == DType::BFloat16) ? DType::Float32 : comp;

@@ -219,6 +219,15 @@ std::optional<ShapeExprs> RandomOp::infer_shape(const ApplyNode& node, const Sha
   return r;
 }
 
+std::vector<InputGrad> RandomOp::L_op(const ApplyNode& node, const std::vector<Var>&) const {
+  std::vector<InputGrad> r{InputGrad::disconnected(), InputGrad::disconnected()};
+  for (size_t i = 2; i < node.inputs.size(); ++i)
+    r.push_back(InputGrad::undefined(tag() +
+                                     " no gradient is defined through random draws (parameter " +
+                                     param_name(dist_, int(i) - 2) + ")"));
+  return r;
+}
+
 std::vector<Var> random_variable(RandomDist dist, const Var& state, const Var& size,
                                  const std::vector<Var>& params, DType dtype,
                                  std::optional<int> ndim, bool replace) {

@@ -18,6 +18,10 @@ const char* kind_name(ReduceKind k) {
   return names[int(k)];
 }
 bool is_arg(ReduceKind k) { return k == ReduceKind::ArgMax || k == ReduceKind::ArgMin; }
+// Reductions without an identity refuse zero-size input, unless given an initial value.
+bool no_identity(ReduceKind k, const std::optional<double>& initial) {
+  return is_arg(k) || ((k == ReduceKind::Max || k == ReduceKind::Min) && !initial);
+}
 }  // namespace
 
 std::vector<int> normalize_axes(const Axes& axis, int ndim, const char* who) {
@@ -59,6 +63,7 @@ std::string Reduce::name() const {
   if (axes_.size() == 1) s += ",";
   s += ")";
   if (keepdims_) s += ", keepdims";
+  if (initial_) s += ", initial=" + std::to_string(*initial_);
   return s + "}";
 }
 
@@ -75,7 +80,7 @@ std::vector<TensorType> Reduce::infer_type(const std::vector<Var>& ins) const {
   std::vector<int64_t> shp;
   for (int i = 0; i < t.ndim(); ++i) {
     bool red = std::find(axes_.begin(), axes_.end(), i) != axes_.end();
-    if (red && (kind_ == ReduceKind::Max || kind_ == ReduceKind::Min || is_arg(kind_)) && t.shape[i] == 0)
+    if (red && no_identity(kind_, initial_) && t.shape[i] == 0)
       throw std::invalid_argument("[" + name() + "] zero-size array to reduction operation which has no identity: " + t.str());
     if (!red) shp.push_back(t.shape[i]);
     else if (keepdims_) shp.push_back(1);
@@ -97,12 +102,19 @@ namespace {
 
 // Reduces each contiguous row of length n in `src` (rows x n) into dst[row].
 template <class Acc, class T, class Out>
-void reduce_rows(ReduceKind kind, const T* src, Out* dst, int64_t rows, int64_t n) {
+void reduce_rows(ReduceKind kind, const T* src, Out* dst, int64_t rows, int64_t n,
+                 const std::optional<double>& initial) {
   for (int64_t r = 0; r < rows; ++r) {
     const T* p = src + r * n;
     switch (kind) {
-      case ReduceKind::Sum:
       case ReduceKind::Mean: {
+        // In double for integers too, as NumPy: an int64 sum would wrap.
+        double acc = 0;
+        for (int64_t i = 0; i < n; ++i) acc += double(p[i]);
+        dst[r] = convert<Out>(acc / double(n));
+        break;
+      }
+      case ReduceKind::Sum: {
         Acc acc = 0;
         if constexpr (std::is_integral_v<Acc>) {
           using UA = std::make_unsigned_t<Acc>;
@@ -112,8 +124,7 @@ void reduce_rows(ReduceKind kind, const T* src, Out* dst, int64_t rows, int64_t 
         } else {
           for (int64_t i = 0; i < n; ++i) acc += Acc(p[i]);
         }
-        if (kind == ReduceKind::Mean) dst[r] = convert<Out>(double(acc) / double(n));
-        else dst[r] = convert<Out>(acc);
+        dst[r] = convert<Out>(acc);
         break;
       }
       case ReduceKind::Prod: {
@@ -142,8 +153,16 @@ void reduce_rows(ReduceKind kind, const T* src, Out* dst, int64_t rows, int64_t 
           if constexpr (std::is_floating_point_v<T>) better = better || std::isnan(p[i]);
           if (better) best = i;
         }
-        if (is_arg(kind)) dst[r] = convert<Out>(best);
-        else dst[r] = convert<Out>(p[best]);
+        if (is_arg(kind)) {
+          dst[r] = convert<Out>(best);
+        } else if (initial) {
+          // The initial value takes part like one more element (NaN still wins).
+          double v = n ? double(p[best]) : *initial;
+          bool init_better = want_max ? v < *initial : *initial < v;
+          dst[r] = convert<Out>(init_better ? *initial : v);
+        } else {
+          dst[r] = convert<Out>(p[best]);
+        }
         break;
       }
       case ReduceKind::All: {
@@ -181,7 +200,7 @@ void Reduce::perform(const std::vector<Array>& in, std::vector<Array>& out) cons
     }
   }
   for (int a : axes_) perm.push_back(a);
-  if (n == 0 && (kind_ == ReduceKind::Max || kind_ == ReduceKind::Min || is_arg(kind_)))
+  if (n == 0 && no_identity(kind_, initial_))
     throw std::invalid_argument("[" + name() + "] zero-size array to reduction operation which has no identity (input shape " + shape_str(x.shape()) + ")");
   // float16/bfloat16 are read as float32.
   DType src_dtype = (x.dtype() == DType::Float16 || x.dtype() == DType::BFloat16) ? DType::Float32 : x.dtype();
@@ -199,7 +218,7 @@ void Reduce::perform(const std::vector<Array>& in, std::vector<Array>& out) cons
                                                         uint64_t, int64_t>>;
       visit_dtype(res, [&](auto o) {
         using Out = decltype(o);
-        reduce_rows<Acc, T, Out>(kind_, src.data_as<T>(), dst.data_as<Out>(), rows, n);
+        reduce_rows<Acc, T, Out>(kind_, src.data_as<T>(), dst.data_as<Out>(), rows, n, initial_);
       });
     }
   });
@@ -248,7 +267,8 @@ Var var(const Var& x, const Axes& axis, bool keepdims, int ddof) {
   Var centered = sub(xf, mean(xf, axes, true));
   Var ss = sum(sqr(centered), axes, keepdims);
   Var n = count_reduced(x, axes, xf.dtype());
-  Var denom = ddof ? sub(n, constant(double(ddof), xf.dtype())) : n;
+  // NumPy divides by max(n - ddof, 0): nan for too few values, never a negative count.
+  Var denom = ddof ? maximum(sub(n, constant(double(ddof), xf.dtype())), constant(0.0, xf.dtype())) : n;
   return true_div(ss, denom);
 }
 
@@ -258,8 +278,10 @@ Var std(const Var& x, const Axes& axis, bool keepdims, int ddof) {
 
 Var logsumexp(const Var& x, const Axes& axis, bool keepdims) {
   auto axes = normalize_axes(axis, x.ndim(), "[logsumexp]");
-  Var xf = is_float(x.dtype()) ? x : cast(x, float_result_type(x.dtype()));
-  Var m = max(xf, axes, true);
+  // SciPy's dtypes: floats kept, integers in float64.
+  Var xf = is_float(x.dtype()) ? x : cast(x, DType::Float64);
+  // initial=-inf: over nothing the sum is 0 and the result -inf, as SciPy.
+  Var m = make1<Reduce>({xf}, ReduceKind::Max, axes, true, -std::numeric_limits<double>::infinity());
   // An infinite max would give inf - inf = nan; shift by 0 there instead.
   Var safe = switch_(isinf(m), constant(0.0, xf.dtype()), m);
   Var r = add(log(sum(exp(sub(xf, safe)), axes, true)), safe);

@@ -258,8 +258,14 @@ THEON_MATH(psi, T(special::digamma(double(a))))
 THEON_MATH(sigmoid, a >= 0 ? T(1) / (T(1) + std::exp(-a)) : std::exp(a) / (T(1) + std::exp(a)))
 THEON_MATH(softplus, (a > 0 ? a : T(0)) + std::log1p(std::exp(-std::fabs(a))))
 THEON_MATH(softsign, a / (T(1) + std::fabs(a)))
-THEON_MATH(hard_sigmoid, std::fmin(T(1), std::fmax(T(0), T(0.2) * a + T(0.5))))
 #undef THEON_MATH
+// clip(0.2 a + 0.5, 0, 1) with clip's NaN propagation (fmin/fmax would drop a NaN).
+THEON_FN(hard_sigmoid) {
+  template <class T> static T f(T a) {
+    T y = T(0.2) * a + T(0.5);
+    return y < T(0) ? T(0) : (y > T(1) ? T(1) : y);
+  }
+};
 THEON_FN(isnan) {
   template <class T> static bool f(T a) {
     if constexpr (std::is_floating_point_v<T>) return std::isnan(a);

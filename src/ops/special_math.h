@@ -8,6 +8,8 @@
 namespace theon::detail::special {
 
 inline double lgamma(double x) {
+  // C gives +inf at -inf; SciPy's gammaln (the reference) gives -inf.
+  if (x == -std::numeric_limits<double>::infinity()) return x;
   int sign;
   return ::lgamma_r(x, &sign);
 }

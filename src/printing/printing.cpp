@@ -1,6 +1,7 @@
 #include "theon/printing/printing.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -18,6 +19,20 @@ std::string id_label(size_t n) {
     n /= 26;
   } while (n > 0);
   return s;
+}
+
+// Text inside a double-quoted Graphviz string.
+std::string dot_escape(const std::string& s) {
+  std::string r;
+  for (char c : s) {
+    if (c == '"' || c == '\\') r += '\\';
+    if (c == '\n') {
+      r += "\\n";
+      continue;
+    }
+    r += c;
+  }
+  return r;
 }
 
 struct Printer {
@@ -103,13 +118,13 @@ std::string debugprint(const Function& f, const DebugPrintOptions& opt) {
 
 std::string graph_to_dot(const std::vector<Var>& outputs, const std::string& title) {
   std::ostringstream os;
-  os << "digraph G {\n  graph [label=\"" << title << "\", labelloc=t];\n";
+  os << "digraph G {\n  graph [label=\"" << dot_escape(title) << "\", labelloc=t];\n";
   std::unordered_map<const void*, std::string> names;
   auto var_name = [&](const Var& v) {
     auto [it, fresh] = names.try_emplace(v.get(), "v" + std::to_string(names.size()));
     if (fresh) {
-      std::string label = v.name().empty() ? v.type().short_str() : v.name() + "\\n" + v.type().short_str();
-      if (v.is_constant()) label = v.str();
+      std::string label = v.name().empty() ? v.type().short_str() : dot_escape(v.name()) + "\\n" + v.type().short_str();
+      if (v.is_constant()) label = dot_escape(v.str());
       const char* color = v.is_constant() ? "lightgrey" : v.is_shared() ? "lightblue" : v.owner() ? "white" : "limegreen";
       os << "  " << it->second << " [label=\"" << label << "\", shape=box, style=filled, fillcolor=" << color << "];\n";
     }
@@ -118,14 +133,17 @@ std::string graph_to_dot(const std::vector<Var>& outputs, const std::string& tit
   int k = 0;
   for (ApplyNode* n : toposort(outputs)) {
     std::string node_name = "n" + std::to_string(k++);
-    std::string label = n->op->name();
-    for (auto& c : label)
-      if (c == '"') c = '\'';
+    std::string label = dot_escape(n->op->name());
     os << "  " << node_name << " [label=\"" << label << "\", shape=ellipse];\n";
-    for (size_t i = 0; i < n->inputs.size(); ++i)
-      os << "  " << var_name(n->inputs[i]) << " -> " << node_name << " [label=\"" << i << "\"];\n";
-    for (size_t i = 0; i < n->outputs.size(); ++i)
-      os << "  " << node_name << " -> " << var_name(n->output(int(i))) << ";\n";
+    // var_name declares a variable's node on first use: name it before writing the edge.
+    for (size_t i = 0; i < n->inputs.size(); ++i) {
+      std::string v = var_name(n->inputs[i]);
+      os << "  " << v << " -> " << node_name << " [label=\"" << i << "\"];\n";
+    }
+    for (size_t i = 0; i < n->outputs.size(); ++i) {
+      std::string v = var_name(n->output(int(i)));
+      os << "  " << node_name << " -> " << v << ";\n";
+    }
   }
   for (const auto& o : outputs) var_name(o);
   os << "}\n";
@@ -145,13 +163,18 @@ void write_graph(const std::vector<Var>& outputs, const std::string& path, const
     throw std::invalid_argument("pydotprint: unknown format '" + ext + "' (expected dot, svg, png or pdf)");
   for (char c : path)
     if (c == '\'' || c == '\n') throw std::invalid_argument("pydotprint: unsupported character in path '" + path + "'");
+  if (std::system("command -v dot >/dev/null 2>&1") != 0)
+    throw std::runtime_error("pydotprint: writing '" + path + "' needs Graphviz's 'dot' program, which is not on "
+                             "PATH (install graphviz, or write a .dot file instead)");
   std::string cmd = "dot -T" + ext + " -o '" + path + "' 2>&1";
   FILE* p = popen(cmd.c_str(), "w");
   if (!p) throw std::runtime_error("pydotprint: cannot run Graphviz's 'dot'");
   std::fwrite(dot.data(), 1, dot.size(), p);
   int rc = pclose(p);
-  if (rc != 0)
-    throw std::runtime_error("pydotprint: Graphviz's 'dot' failed (is the graphviz package installed?) writing '" + path + "'");
+  if (rc != 0) {
+    std::remove(path.c_str());
+    throw std::runtime_error("pydotprint: Graphviz's 'dot' failed writing '" + path + "' (exit status " + std::to_string(rc) + ")");
+  }
 }
 
 }  // namespace theon

@@ -1,11 +1,23 @@
 """Shared helpers of the property tests: dtypes, hypothesis strategies for
 values and memory layouts, tolerances, and compiling one theon expression."""
+import os
+
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import theon
 import theon.tensor as T
+
+# Examples per property test. The default keeps the suite fast and
+# deterministic; THEON_PROPERTY_EXAMPLES=2000 runs a long randomised search.
+EXAMPLES = int(os.environ.get("THEON_PROPERTY_EXAMPLES", "0")) or None
+DERANDOMIZE = EXAMPLES is None
+
+
+def examples(default):
+    return EXAMPLES or default
+
 
 # Every dtype theon and NumPy share (bfloat16 has no NumPy oracle).
 ALL_DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -19,6 +31,9 @@ dtypes = st.sampled_from(ALL_DTYPES)
 # and rounded once by both NumPy and theon, but a one-ulp float32 difference
 # between libm and NumPy's SIMD loops can flip that rounding: allow ~2 ulp.
 RTOL = {"float16": 2e-3, "float32": 2e-5, "float64": 1e-12}
+# Absolute tolerances: a few ulps of the smallest subnormal, where relative
+# error means nothing (erfc(4) is 1.5e-8: float16 0 or 6e-8 by rounding).
+ATOL = {"float16": 2.0**-23, "float32": 2.0**-147, "float64": 2.0**-1070}
 
 
 def elements(dtype):
@@ -48,7 +63,9 @@ LAYOUTS = ["C", "F", "reversed", "strided"]
 def relayout(a, layout):
     """An array equal to `a` with the given memory layout (views, not copies, where the layout says so)."""
     a = np.asarray(a)
-    if a.ndim == 0 or layout == "C":
+    if a.ndim == 0:
+        return a.copy()  # np.ascontiguousarray would make it 1-d
+    if layout == "C":
         return np.ascontiguousarray(a)
     if layout == "F":
         return np.asfortranarray(a)
@@ -90,7 +107,9 @@ def assert_close(got, want, dtype, rtol=None, atol=0.0, err_msg=""):
         np.testing.assert_array_equal(got, want.astype(dt), err_msg=err_msg)
         return
     r = RTOL[dt.name] if rtol is None else rtol
-    g, w = got.astype(np.float64), want.astype(np.float64)
+    atol = max(atol, ATOL[dt.name])
+    # The oracle rounded to the result dtype (SciPy computes float16 in float64).
+    g, w = got.astype(np.float64), want.astype(dt).astype(np.float64)
     np.testing.assert_array_equal(np.isnan(g), np.isnan(w), err_msg="NaN positions differ " + err_msg)
     np.testing.assert_array_equal(np.isinf(g) & (g > 0), np.isinf(w) & (w > 0), err_msg="+inf differs " + err_msg)
     np.testing.assert_array_equal(np.isinf(g) & (g < 0), np.isinf(w) & (w < 0), err_msg="-inf differs " + err_msg)

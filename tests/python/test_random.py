@@ -196,3 +196,16 @@ def test_aliases():
     assert v.shape == (3,)
     m2 = MRG_RandomStreams(seed=5)
     np.testing.assert_array_equal(theano.function([], m2.uniform(size=(3,)))(), v)
+
+
+def test_gradients_through_a_mask_and_undefined_through_draws():
+    rs = RandomStreams(13)
+    x = T.matrix("x")
+    mask = rs.binomial(x.shape, p=0.5, dtype=x.dtype)
+    y = (x * mask).sum()
+    f = theano.function([x], [mask, T.grad(y, x)])
+    m, g = f(np.ones((4, 5), dtype=x.dtype))
+    np.testing.assert_array_equal(m, g)  # one draw serves the output and its gradient
+    avg = T.scalar("avg")
+    with pytest.raises(ValueError, match="no gradient is defined through random draws"):
+        T.grad(rs.normal((3,), avg=avg).sum(), avg)

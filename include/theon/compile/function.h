@@ -32,8 +32,9 @@ struct In {
       : variable(std::move(v)), name(std::move(n)), value(std::move(val)) {}
 };
 
-// Thrown by a call for a bad argument: too many or missing, unknown keyword,
-// wrong dtype (unsafe cast), rank or static shape. Python sees a TypeError,
+// Thrown by a call for a bad argument (too many or missing, unknown keyword,
+// wrong dtype (unsafe cast), rank or static shape), and by function() for an
+// In default value of the wrong rank or shape. Python sees a TypeError,
 // as in Theano; C++ callers may catch it as std::invalid_argument.
 struct BadArgument : std::invalid_argument {
   using std::invalid_argument::invalid_argument;

@@ -21,6 +21,7 @@ class Dot : public Op {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 };
 
 // NumPy matmul: batch axes broadcast, 1-d operands promoted then squeezed.
@@ -30,6 +31,7 @@ class MatMul : public Op {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 };
 
 // Contraction of axes_a of `a` with axes_b of `b` (normalised, same length);
@@ -43,6 +45,7 @@ class TensorDot : public Op {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 
  private:
   std::vector<int> axes_a_, axes_b_;
@@ -55,6 +58,7 @@ class BatchedDot : public Op {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 };
 
 // numpy.dot(a, b).

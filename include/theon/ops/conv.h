@@ -43,6 +43,8 @@ class Conv2d : public Op {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  // Gradients through Conv2dGradInputs and Conv2dGradWeights with the same parameters.
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
   const ConvParams& params() const { return p_; }
   // Padding of one spatial dim (0 rows, 1 cols) for a kernel of `k` taps.
   int64_t pad_for(int dim, int64_t k) const;
@@ -53,6 +55,52 @@ class Conv2d : public Op {
  private:
   ConvParams p_;
 };
+
+// The gradients of Conv2d (Theano's AbstractConv2d_gradInputs and
+// AbstractConv2d_gradWeights), for the same ConvParams. Both are linear in each
+// argument and are exact adjoints of the forward op, so their own gradients
+// are Conv2d and the other gradient op again (second order works).
+//
+// Conv2dGradInputs(filters, output_grad, input_rows_cols): the gradient w.r.t.
+// the input; the int64 vector input_rows_cols = (rows, cols) of the forward
+// input is needed because with strides several input sizes give one output size.
+class Conv2dGradInputs : public Op {
+ public:
+  explicit Conv2dGradInputs(ConvParams p);
+  std::string name() const override { return "Conv2dGradInputs"; }
+  std::string props() const override { return fwd_.props(); }
+  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
+  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
+  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  const ConvParams& params() const { return fwd_.params(); }
+
+ private:
+  Conv2d fwd_;  // the forward op, for its padding and size rules
+};
+
+// Conv2dGradWeights(input, output_grad, filter_rows_cols): the gradient w.r.t.
+// the filters, whose (rows, cols) come as an int64 vector.
+class Conv2dGradWeights : public Op {
+ public:
+  explicit Conv2dGradWeights(ConvParams p);
+  std::string name() const override { return "Conv2dGradWeights"; }
+  std::string props() const override { return fwd_.props(); }
+  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
+  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
+  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  const ConvParams& params() const { return fwd_.params(); }
+
+ private:
+  Conv2d fwd_;
+};
+
+// Builders of the gradient ops; rows_cols is an int64 vector of length 2.
+Var conv2d_grad_inputs(const Var& filters, const Var& output_grad, const Var& input_rows_cols,
+                       const ConvParams& params = {});
+Var conv2d_grad_weights(const Var& input, const Var& output_grad, const Var& filter_rows_cols,
+                        const ConvParams& params = {});
 
 // conv2d(input, filters) with Theano's AbstractConv2d semantics.
 Var conv2d(const Var& input, const Var& filters, const ConvParams& params = {});

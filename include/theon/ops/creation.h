@@ -21,6 +21,7 @@ class Alloc : public Op {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 };
 
 // BroadcastTo(x, s0, s1, ...): NumPy's broadcast_to, a view of x.
@@ -39,6 +40,7 @@ class Fill : public Op {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 };
 
 // Eye(n, m, k) (ones on diagonal k) or Tri(n, m, k) (ones at and below diagonal k).
@@ -50,6 +52,7 @@ class Eye : public Op {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 
  private:
   DType dtype_;
@@ -66,6 +69,7 @@ class Tril : public Op {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 
  private:
   int64_t k_;
@@ -81,6 +85,7 @@ class ARange : public Op {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 
  private:
   DType dtype_;
@@ -96,6 +101,7 @@ class Linspace : public Op {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 
  private:
   int64_t num_;

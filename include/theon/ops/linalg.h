@@ -29,6 +29,7 @@ class MatrixInverse : public LinalgOp {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 };
 
 class Det : public LinalgOp {
@@ -37,6 +38,7 @@ class Det : public LinalgOp {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 };
 
 class Cholesky : public LinalgOp {
@@ -47,6 +49,7 @@ class Cholesky : public LinalgOp {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 
  private:
   bool lower_;
@@ -63,6 +66,7 @@ class Solve : public LinalgOp {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 
  private:
   std::string assume_a_;
@@ -79,6 +83,7 @@ class Eigh : public LinalgOp {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 
  private:
   char uplo_;
@@ -93,6 +98,7 @@ class QR : public LinalgOp {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 
  private:
   std::string mode_;
@@ -107,6 +113,7 @@ class SVD : public LinalgOp {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 
  private:
   bool full_, uv_;
@@ -121,6 +128,7 @@ class Pinv : public LinalgOp {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 
  private:
   double rcond_;
@@ -135,6 +143,7 @@ class ExtractDiag : public Op {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
   std::vector<std::pair<int, int>> view_map() const override { return {{0, 0}}; }
 
  private:
@@ -150,6 +159,7 @@ class AllocDiag : public Op {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 
  private:
   int offset_;

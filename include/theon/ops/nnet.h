@@ -23,6 +23,9 @@ class Softmax : public Op {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  // softmax: (gz - sum(gz * sm)) * sm; log_softmax: gz - exp(out) * sum(gz),
+  // both from the op's own output, so no exp of large inputs is recomputed.
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
   int axis() const { return axis_; }
   bool is_log() const { return log_; }
 
@@ -40,6 +43,23 @@ class CrossentropyCategorical1Hot : public Op {
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  // Gradient w.r.t. coding_dist (CrossentropyCategorical1HotGrad); the class
+  // indices are disconnected.
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+};
+
+// The gradient of CrossentropyCategorical1Hot w.r.t. coding_dist (Theano's
+// CrossentropyCategorical1HotGrad): inputs (gz, coding_dist, idx), output of
+// coding_dist's type with -gz / coding[..., idx] at the indexed class and 0
+// elsewhere. Only the indexed entry is divided, so zeros elsewhere in
+// coding_dist give no NaN.
+class CrossentropyCategorical1HotGrad : public Op {
+ public:
+  std::string name() const override { return "CrossentropyCategorical1HotGrad"; }
+  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
+  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
+  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
 };
 
 // The float dtype nnet ops compute and return for an input dtype (ints -> float64).

@@ -47,6 +47,10 @@ class RandomOp : public Op {
   void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
   std::optional<ShapeExprs> infer_shape(const ApplyNode& node,
                                         const ShapeExprs& input_shapes) const override;
+  // As in Theano, no gradient flows through a draw: the state and size are
+  // disconnected, the distribution parameters undefined.
+  std::vector<InputGrad> L_op(const ApplyNode& node,
+                              const std::vector<Var>& output_grads) const override;
 
   RandomDist dist() const { return dist_; }
   DType dtype() const { return dtype_; }

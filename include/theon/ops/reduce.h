@@ -17,8 +17,10 @@ using Axes = std::optional<std::vector<int>>;
 class Reduce : public Op {
  public:
   // `axes` are normalised (sorted, non-negative) by the constructor helpers below.
-  Reduce(ReduceKind kind, std::vector<int> axes, bool keepdims)
-      : kind_(kind), axes_(std::move(axes)), keepdims_(keepdims) {}
+  // `initial` (Max/Min only) is NumPy's initial=: it takes part in the
+  // reduction, so reducing nothing gives it instead of an error.
+  Reduce(ReduceKind kind, std::vector<int> axes, bool keepdims, std::optional<double> initial = std::nullopt)
+      : kind_(kind), axes_(std::move(axes)), keepdims_(keepdims), initial_(initial) {}
   std::string name() const override;
   std::string props() const override;
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
@@ -28,11 +30,13 @@ class Reduce : public Op {
   ReduceKind kind() const { return kind_; }
   const std::vector<int>& axes() const { return axes_; }
   bool keepdims() const { return keepdims_; }
+  const std::optional<double>& initial() const { return initial_; }
 
  private:
   ReduceKind kind_;
   std::vector<int> axes_;
   bool keepdims_;
+  std::optional<double> initial_;
 };
 
 DType reduce_result_dtype(ReduceKind kind, DType input);

@@ -12,6 +12,8 @@ class In:
                  allow_downcast=None, autoname=True, implicit=False, borrow=False, shared=False):
         if not isinstance(variable, _core.Variable):
             raise TypeError(f"In: expected a theon Variable, got {type(variable).__name__}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"In: name must be a string, got {type(name).__name__}")
         self.variable = variable
         self.name = name
         self.value = value
@@ -93,6 +95,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
     """
     if not isinstance(inputs, (list, tuple)):
         raise TypeError("function: inputs must be a list or tuple of Variables or In instances")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"function: name must be a string, got {type(name).__name__}")
     mode = get_mode(mode)
     single = outputs is not None and not isinstance(outputs, (list, tuple))
     outs = [] if outputs is None else ([outputs] if single else list(outputs))

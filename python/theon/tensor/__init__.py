@@ -29,6 +29,8 @@ for _sub in ("nnet", "nlinalg", "slinalg", "signal", "shared_randomstreams", "ra
         if _e.name != "theon.tensor." + _sub:
             raise
 
+from theon.gradient import grad, Lop, Rop, jacobian, hessian, verify_grad  # noqa: E402,F401
+
 TensorVariable = _core.Variable
 TensorConstant = _core.Variable
 TensorType = _core.TensorType
