@@ -248,6 +248,74 @@ def test_values_match_oracle(name, data):
                  atol=o.atol, err_msg=f"{name}{tuple(dts)} inputs={arrays!r}")
 
 
+# ---------------------------------------------------------------- every row on a grid of edge values
+
+
+def _grid(dtype):
+    dt = np.dtype(dtype)
+    if dt.kind == "b":
+        return np.array([False, True])
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        vals = [info.min, info.min + 1, -3, -2, -1, 0, 1, 2, 3, 7, info.max - 1, info.max]
+        return np.array(sorted({v for v in vals if info.min <= v <= info.max}), dtype=dt)
+    fi = np.finfo(dt)
+    return np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 1.5, -1.5, 2.5, -2.5, 3.0, 1e-3,
+                     0.99951171875, 100.0, -100.0, fi.tiny, fi.max, -fi.max], dtype=dt)
+
+
+GRID_COMBOS = {
+    1: [(d,) for d in ALL_DTYPES],
+    2: [(d, d) for d in ALL_DTYPES] + [("int8", "uint8"), ("int64", "uint64"), ("uint64", "int64"),
+                                      ("float16", "int16"), ("float32", "int32"), ("bool", "float16"),
+                                      ("uint64", "float64"), ("int16", "uint16")],
+    3: [(d, d, d) for d in ALL_DTYPES] + [("int8", "uint16", "float32"), ("bool", "int8", "float16")],
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_edge_value_grid(name):
+    """Every row on every combination of edge values (NaN, infinities, signed
+    zeros, halves, integer limits) of each dtype, broadcast against each other."""
+    arity, o = ROWS[name], ORACLE[name]
+    for combo in GRID_COMBOS[arity]:
+        grids = [_grid(d) for d in combo]
+        if o.avoid_zero_int:
+            grids = [np.where(g == 0, np.ones((), g.dtype), g) if g.dtype.kind in "biu" else g for g in grids]
+        if name == "pow" and grids[1].dtype.kind == "i":
+            grids[1] = np.where(grids[1] < 0, np.ones((), grids[1].dtype), grids[1])
+        # one axis per operand: the full cartesian product, through broadcasting
+        arrays = [g.reshape((-1,) + (1,) * (arity - 1 - i)) for i, g in enumerate(grids)]
+        with np.errstate(all="ignore"):
+            try:
+                want, err = np.asarray(o.fn(*arrays)), None
+            except (TypeError, ValueError) as e:
+                want, err = None, e
+        variables = [symbolic(d, a.shape) for d, a in zip(combo, arrays)]
+        if err is not None:
+            with pytest.raises((TypeError, ValueError)):
+                compile_and_run(variables, arrays, _theon_expr(name, variables))
+            continue
+        got = compile_and_run(variables, arrays, _theon_expr(name, variables))
+        want_dtype = o.expected_dtype(combo, want.dtype)
+        assert got.dtype == want_dtype, f"{name}{combo}: {got.dtype} != {want_dtype}"
+        rtol = o.rtol if o.rtol and want_dtype == np.float64 else None
+        bad = []
+        g = got
+        w = np.broadcast_to(want, g.shape)
+        try:
+            assert_close(g, w, want_dtype, rtol=rtol, atol=o.atol)
+        except AssertionError:
+            # name the failing inputs, not just the positions
+            for idx in np.ndindex(g.shape):
+                try:
+                    assert_close(g[idx], w[idx], want_dtype, rtol=rtol, atol=o.atol)
+                except AssertionError:
+                    ins = [a[tuple(min(i, s - 1) for i, s in zip(idx, a.shape))] for a in arrays]
+                    bad.append(f"{name}{tuple(ins)} -> {g[idx]!r}, expected {w[idx]!r}")
+        assert not bad, f"{name}{combo}:\n" + "\n".join(bad[:20])
+
+
 # ---------------------------------------------------------------- targeted properties
 
 

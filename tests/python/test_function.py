@@ -126,6 +126,27 @@ def test_update_output_does_not_alias_state():
     np.testing.assert_array_equal(w.get_value(), [3, 3, 3])
 
 
+def test_update_to_an_input_value_is_copied():
+    s = theano.shared(np.zeros(3), "s")
+    x = T.dvector("x")
+    f = theano.function([x], s.T * 1, updates=[(s, x)])
+    a = np.ones(3)
+    f(a)
+    a[:] = 7  # the caller's array is not the shared value
+    np.testing.assert_array_equal(s.get_value(), [1, 1, 1])
+    with pytest.raises(TypeError, match="update"):
+        theano.function([theano.In(x, update=x + 1)], x)
+
+
+def test_output_view_of_shared_is_detached():
+    s = theano.shared(np.arange(6.0).reshape(2, 3), "s")
+    f = theano.function([], [s.T, s.dimshuffle(1, 0)])
+    for out in f():
+        assert not np.shares_memory(out, s.get_value(borrow=True))
+        out[...] = -1
+    np.testing.assert_array_equal(s.get_value(), np.arange(6.0).reshape(2, 3))
+
+
 def test_failed_call_leaves_shared_unchanged():
     a = theano.shared(np.array([1.0, 2.0]), "a")
     b = theano.shared(np.array([5.0]), "b")

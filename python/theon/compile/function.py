@@ -110,6 +110,9 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
     in_specs = []
     for i, x in enumerate(inputs):
         if isinstance(x, In):
+            if x.update is not None:
+                raise TypeError(f"function: input {i}: In(update=...) is not supported; keep state in a shared "
+                                "variable and pass updates=[(shared_var, new_value)]")
             in_specs.append((x.variable, x.name, x.value, x.borrow, x.mutable, x.allow_downcast))
         elif isinstance(x, _core.Variable):
             in_specs.append((x, None, None, False, False, None))
