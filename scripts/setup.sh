@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what theon needs to build and test: Debian packages and Python packages.
 set -euo pipefail
+export PIP_ROOT_USER_ACTION=ignore
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PKGS="cmake ninja-build g++ libopenblas-dev liblapacke-dev libgtest-dev zlib1g-dev graphviz dataset-fashion-mnist"
@@ -12,4 +13,4 @@ if [ -n "$missing" ]; then
 fi
 PY=${PYTHON:-python3}
 $PY -m pip install -q --disable-pip-version-check "numpy>=2" scipy "nanobind>=2" "scikit-build-core>=0.10" \
-    pytest hypothesis pytest-xdist ml_dtypes 2>&1 | grep -v "Running pip as the 'root' user" || true
+    pytest hypothesis pytest-xdist ml_dtypes

@@ -1,27 +1,31 @@
 #!/usr/bin/env bash
-# The whole test suite: set-up, build, C++ tests (CTest), the installed Python
-# package (pip install .) under pytest, and a find_package(theon) consumer.
+# The whole test suite: set-up, then one build through `pip install .` that
+# also builds the C++ tests (build/dev), C++ tests (CTest), the installed
+# Python package under pytest + hypothesis, a find_package(theon) consumer,
+# and the C++ tests again under ASan + UBSan.
 set -euo pipefail
+export PIP_ROOT_USER_ACTION=ignore
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2}
 bash scripts/setup.sh
-bash scripts/build.sh
+
+echo "== pip install . (builds the library, the extension, C++ tests and examples in build/dev) =="
+$PY -m pip install -q --disable-pip-version-check --no-build-isolation \
+    -C build-dir=build/dev -C cmake.define.THEON_BUILD_TESTS=ON .
 
 echo "== C++ tests (GoogleTest via CTest) =="
 ctest --test-dir build/dev --output-on-failure -j2
-
-echo "== C++ tests under ASan + UBSan =="
-bash scripts/test_sanitize.sh
-
-echo "== pip install . =="
-$PY -m pip install -q --disable-pip-version-check --no-build-isolation . 2>&1 | grep -v "Running pip as the 'root' user" || true
 
 echo "== Python tests (pytest + hypothesis, against the installed package) =="
 (cd tests/python && $PY -m pytest -q -n 2 -p no:cacheprovider .)
 
 echo "== find_package(theon) from an installed prefix =="
-cmake --install build/dev --prefix build/prefix >/dev/null
+cmake --install build/dev --prefix build/prefix --component dev >/dev/null
 cmake -S tests/consumer -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/prefix" >/dev/null
-ninja -C build/consumer >/dev/null
+cmake --build build/consumer >/dev/null
 ./build/consumer/consumer
+
+echo "== C++ tests under ASan + UBSan =="
+bash scripts/test_sanitize.sh
 echo "All tests passed."

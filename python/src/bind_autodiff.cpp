@@ -30,6 +30,19 @@ nb::list to_list(const std::vector<Var>& vs) {
 }  // namespace
 
 void init_autodiff(nb::module_& m) {
+  // grad's errors become theon.gradient.DisconnectedInputError (a ValueError) and
+  // NullTypeGradError (a TypeError and a ValueError), as Theano's.
+  nb::register_exception_translator([](const std::exception_ptr& p, void*) {
+    try {
+      std::rethrow_exception(p);
+    } catch (const DisconnectedInputError& e) {
+      nb::object cls = nb::module_::import_("theon.gradient").attr("DisconnectedInputError");
+      PyErr_SetString(cls.ptr(), e.what());
+    } catch (const NullTypeGradError& e) {
+      nb::object cls = nb::module_::import_("theon.gradient").attr("NullTypeGradError");
+      PyErr_SetString(cls.ptr(), e.what());
+    }
+  });
   m.def("grad",
         [](nb::handle cost, std::vector<Var> wrt, std::vector<Var> consider_constant, const std::string& disconnected,
            std::vector<std::pair<Var, nb::object>> known_grads, const std::string& return_disconnected,
@@ -37,6 +50,9 @@ void init_autodiff(nb::module_& m) {
           GradOptions o;
           o.consider_constant = std::move(consider_constant);
           o.disconnected_inputs = parse_disconnected(disconnected);
+          o.warn = [](const std::string& msg) {
+            nb::module_::import_("warnings").attr("warn")(msg, nb::handle(PyExc_UserWarning), 3);
+          };
           for (auto& [v, g] : known_grads) {
             Var gv = py::to_var(g);
             o.known_grads.push_back({v, gv.dtype() == v.dtype() ? gv : cast(gv, v.dtype())});

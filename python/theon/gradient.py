@@ -14,12 +14,14 @@ class GradientError(Exception):
     """Raised by verify_grad when the symbolic and numeric gradients disagree."""
 
 
-class NullTypeGradError(TypeError):
-    pass
+class NullTypeGradError(TypeError, ValueError):
+    """A requested gradient is undefined (an op on the path has none, e.g. a random draw).
+
+    A TypeError as in Theano, and a ValueError as theon's other graph-building errors."""
 
 
 class DisconnectedInputError(ValueError):
-    pass
+    """grad() was asked for the gradient of a variable the cost does not depend on."""
 
 
 def _as_list(x, what):

@@ -17,6 +17,30 @@ using G = std::vector<Var>;  // one gradient per input; undefined = zero / disco
 Var f(const Var& like, double v) { return weak_scalar(v, ScalarKind::Float, like.dtype()); }
 Var as_float(const Var& mask, const Var& like) { return cast(mask, like.dtype()); }
 
+// trigamma(x) = psi'(x), as a graph of elementwise ops (so it can be
+// differentiated again). For x >= 0: the recurrence psi'(x) = 1/x^2 + psi'(x+1)
+// six times, then the asymptotic series at z = x + 6 (error below 1e-10).
+// For x < 0 the reflection psi'(x) = pi^2 / sin^2(pi x) - psi'(1 - x). Each
+// branch is evaluated only on values valid for it, so the branch a switch
+// discards never produces an infinity whose gradient would be NaN.
+Var trigamma(const Var& x) {
+  const Var negative = lt(x, f(x, 0.0));
+  const Var y = switch_(negative, sub(f(x, 1.0), x), x);
+  Var acc = zeros_like(y);
+  for (int k = 0; k < 6; ++k) acc = add(acc, reciprocal(sqr(add(y, f(y, k)))));
+  const Var z = add(y, f(y, 6.0));
+  const Var iz = reciprocal(z), iz2 = sqr(iz);
+  // 1/z + 1/(2z^2) + 1/(6z^3) - 1/(30z^5) + 1/(42z^7) - 1/(30z^9), in Horner form over 1/z^2.
+  Var p = sub(f(z, 1.0 / 42), mul(iz2, f(z, 1.0 / 30)));
+  p = add(f(z, -1.0 / 30), mul(iz2, p));
+  p = add(f(z, 1.0 / 6), mul(iz2, p));
+  const Var series = add(add(iz, mul(iz2, f(z, 0.5))), mul(mul(iz2, iz), p));
+  const Var positive = add(acc, series);
+  const Var xs = switch_(negative, x, f(x, 0.5));
+  const Var reflection = true_div(f(x, M_PI * M_PI), sqr(sin(mul(xs, f(xs, M_PI)))));
+  return switch_(negative, sub(reflection, positive), positive);
+}
+
 // The rule of one row; `zero` marks piecewise-constant functions (gradient 0).
 G rule(ScalarOpId id, const std::vector<Var>& in, const Var& z, const Var& gz, bool& zero) {
   const Var& x = in[0];
@@ -67,6 +91,7 @@ G rule(ScalarOpId id, const std::vector<Var>& in, const Var& z, const Var& gz, b
     case ScalarOpId::erfcinv: return {mul(gz, mul(exp(sqr(z)), f(z, -sqrt_pi / 2)))};
     case ScalarOpId::gamma: return {mul(gz, mul(z, psi(x)))};
     case ScalarOpId::gammaln: return {mul(gz, psi(x))};
+    case ScalarOpId::psi: return {mul(gz, trigamma(x))};
     case ScalarOpId::sigmoid: return {mul(gz, mul(z, sub(f(z, 1), z)))};
     case ScalarOpId::softplus: return {mul(gz, sigmoid(x))};
     case ScalarOpId::softsign: return {true_div(gz, sqr(add(abs(x), f(x, 1))))};
@@ -79,7 +104,8 @@ G rule(ScalarOpId id, const std::vector<Var>& in, const Var& z, const Var& gz, b
     }
     case ScalarOpId::switch_: {
       Var zero_g = zeros_like(gz);
-      return {Var(), switch_(in[0], gz, zero_g), switch_(in[0], zero_g, gz)};
+      // The condition is connected with a zero gradient, as Theano's Switch.
+      return {zeros_like(in[0], gz.dtype()), switch_(in[0], gz, zero_g), switch_(in[0], zero_g, gz)};
     }
     case ScalarOpId::int_div:
     case ScalarOpId::sgn:

@@ -124,7 +124,7 @@ std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOp
     auto g = grads.find(w.get());
     auto u = undefined.find(w.get());
     if (u != undefined.end() && opt.null_gradients_raise)
-      throw std::invalid_argument("[grad] the gradient with respect to '" + w.str() + "' is undefined: " + u->second);
+      throw NullTypeGradError("[grad] the gradient with respect to '" + w.str() + "' is undefined: " + u->second);
     if (u != undefined.end()) {
       result.push_back(Var());
       continue;
@@ -142,8 +142,11 @@ std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOp
     std::string msg = "[grad] was asked to compute the gradient with respect to '" + w.str() +
                       "', which is not part of the computational graph of the cost, or is used only by a "
                       "non-differentiable operator";
-    if (opt.disconnected_inputs == DisconnectedInputs::Raise) throw std::invalid_argument(msg);
-    if (opt.disconnected_inputs == DisconnectedInputs::Warn) std::cerr << "UserWarning: " << msg << "\n";
+    if (opt.disconnected_inputs == DisconnectedInputs::Raise) throw DisconnectedInputError(msg);
+    if (opt.disconnected_inputs == DisconnectedInputs::Warn) {
+      if (opt.warn) opt.warn(msg);
+      else std::cerr << "UserWarning: " << msg << "\n";
+    }
     result.push_back(opt.return_disconnected == ReturnDisconnected::Zero ? zeros_for(w) : Var());
   }
   return result;

@@ -40,27 +40,8 @@ std::string dtypes_str(const std::vector<DType>& ds) {
                               "}] not supported for input dtypes (" + dtypes_str(ds) + "): " + why);
 }
 
-// The float loop NumPy picks for float-only ufuncs (arctan2): the smallest
-// float every input casts to safely, so (int8, uint8) computes in float16.
-// Floats are promoted first, then each integer joins as its smallest float.
-DType promote_to_float(const std::vector<DType>& ds, size_t from = 0) {
-  std::optional<DType> r;
-  for (size_t i = from; i < ds.size(); ++i)
-    if (is_float(ds[i])) r = r ? promote_types(*r, ds[i]) : ds[i];
-  if (!r) r = float_result_type(ds[from]);
-  for (size_t i = from; i < ds.size(); ++i)
-    if (!is_float(ds[i])) r = promote_types(*r, ds[i]);
-  return *r;
-}
-
-// NumPy's promotion of a sequence of dtypes: when the result is a float, every
-// input becomes its smallest float before they are promoted, so
-// (int8, uint16, float32) gives float32 where a pairwise fold would give
-// promote(int32, float32) = float64.
 DType promote_all(const std::vector<DType>& ds, size_t from = 0) {
-  DType r = ds[from];
-  for (size_t i = from + 1; i < ds.size(); ++i) r = promote_types(r, ds[i]);
-  return is_float(r) ? promote_to_float(ds, from) : r;
+  return promote_types(std::vector<DType>(ds.begin() + long(from), ds.end()));
 }
 
 bool is_shift(ScalarOpId id) { return id == ScalarOpId::left_shift || id == ScalarOpId::right_shift; }

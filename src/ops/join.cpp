@@ -39,7 +39,9 @@ std::vector<TensorType> Join::infer_type(const std::vector<Var>& ins) const {
   if (axis_ < 0 || axis_ >= nd)
     throw std::invalid_argument("[" + name() + "] axis " + std::to_string(axis_) +
                                 " is out of bounds for array of dimension " + std::to_string(nd));
-  DType dt = ins[0].dtype();
+  std::vector<DType> dts;
+  for (const auto& v : ins) dts.push_back(v.dtype());
+  DType dt = promote_types(dts);
   std::vector<int64_t> out = ins[0].type().shape;
   std::vector<size_t> known_from(nd, 0);  // which input gave out[d]
   for (size_t i = 1; i < ins.size(); ++i) {
@@ -52,7 +54,6 @@ std::vector<TensorType> Join::infer_type(const std::vector<Var>& ins) const {
                                   std::to_string(i) + " has " + std::to_string(t.ndim()) +
                                   " dimension(s): shapes " + static_shape_str(ins[0].type().shape) +
                                   " and " + static_shape_str(t.shape));
-    dt = promote_types(dt, t.dtype);
     for (int d = 0; d < nd; ++d) {
       if (d == axis_) {
         out[d] = (out[d] == kUnknownDim || t.shape[d] == kUnknownDim) ? kUnknownDim
@@ -76,7 +77,9 @@ std::vector<TensorType> Join::infer_type(const std::vector<Var>& ins) const {
 void Join::perform(const std::vector<Array>& in, std::vector<Array>& out) const {
   Shape shp = in[0].shape();
   shp[axis_] = 0;
-  DType dt = in[0].dtype();
+  std::vector<DType> dts;
+  for (const auto& a : in) dts.push_back(a.dtype());
+  DType dt = promote_types(dts);
   for (size_t i = 0; i < in.size(); ++i) {
     if (in[i].ndim() != int(shp.size()))
       throw std::invalid_argument("[" + name() + "] the array at index " + std::to_string(i) +
@@ -89,7 +92,6 @@ void Join::perform(const std::vector<Array>& in, std::vector<Array>& out) const 
                                                  shape_str(in[0].shape()),
                                                  shape_str(in[i].shape())));
     shp[axis_] += in[i].shape()[axis_];
-    dt = promote_types(dt, in[i].dtype());
   }
   Array r = Array::empty(dt, shp);
   int64_t pos = 0;

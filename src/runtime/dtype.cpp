@@ -1,6 +1,8 @@
 #include "theon/runtime/dtype.h"
 
 #include <algorithm>
+#include <optional>
+#include <stdexcept>
 
 #include "theon/config.h"
 
@@ -108,6 +110,24 @@ DType promote_types(DType a, DType b) {
   if (itemsize(s) > itemsize(u)) return s;
   if (itemsize(u) == 8) return DType::Float64;
   return signed_of_size(2 * itemsize(u));
+}
+
+DType promote_to_float(const std::vector<DType>& ds) {
+  if (ds.empty()) throw std::invalid_argument("promote_to_float: no dtypes");
+  std::optional<DType> r;
+  for (DType d : ds)
+    if (is_float(d)) r = r ? promote_types(*r, d) : d;
+  if (!r) r = float_result_type(ds[0]);
+  for (DType d : ds)
+    if (!is_float(d)) r = promote_types(*r, d);
+  return *r;
+}
+
+DType promote_types(const std::vector<DType>& ds) {
+  if (ds.empty()) throw std::invalid_argument("promote_types: no dtypes");
+  DType r = ds[0];
+  for (size_t i = 1; i < ds.size(); ++i) r = promote_types(r, ds[i]);
+  return is_float(r) ? promote_to_float(ds) : r;
 }
 
 bool can_cast_safely(DType from, DType to) { return promote_types(from, to) == to; }

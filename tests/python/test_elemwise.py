@@ -220,7 +220,7 @@ def _draw_case(data, name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-@settings(max_examples=examples(25), deadline=None, derandomize=DERANDOMIZE,
+@settings(max_examples=examples(40), deadline=None, derandomize=DERANDOMIZE,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_values_match_oracle(name, data):

@@ -7,7 +7,9 @@
 // (zero_grad, disconnected_grad, grad_clip, grad_scale) are identity ops
 // whose L_op changes what flows back.
 #pragma once
+#include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,20 @@
 namespace theon {
 
 enum class DisconnectedInputs { Raise, Warn, Ignore };
+
+// grad() was asked for the gradient of a variable the cost does not depend on
+// (disconnected_inputs = Raise). Theano's DisconnectedInputError.
+class DisconnectedInputError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// A requested gradient is undefined (an op on the path has no gradient, e.g. a
+// random draw) and null_gradients_raise is set. Theano's NullTypeGradError.
+class NullTypeGradError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
 enum class ReturnDisconnected { Zero, None, Disconnected };
 
 struct GradOptions {
@@ -24,6 +40,9 @@ struct GradOptions {
   std::vector<std::pair<Var, Var>> known_grads{};  // (variable, its gradient) seeds
   ReturnDisconnected return_disconnected = ReturnDisconnected::Zero;
   bool null_gradients_raise = true;  // false: undefined gradients come back as undefined Vars
+  // Receives the message for each disconnected input under DisconnectedInputs::Warn
+  // (unset: the message goes to std::cerr).
+  std::function<void(const std::string&)> warn{};
 };
 
 // d cost / d wrt for each wrt. `cost` must be a scalar (unless known_grads

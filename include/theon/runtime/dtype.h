@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "theon/runtime/half.h"
 
@@ -50,6 +51,13 @@ inline bool is_signed_int(DType d) { return dtype_kind(d) == DKind::Int; }
 
 // NumPy 2 promotion of two dtypes (np.promote_types).
 DType promote_types(DType a, DType b);
+// NumPy's promotion of a sequence of dtypes (np.result_type): when the result
+// is a float, floats are promoted first and each integer then joins as its
+// smallest float, so (int8, uint8, float16) is float16, not a pairwise float32.
+DType promote_types(const std::vector<DType>& dtypes);
+// The smallest float every dtype casts to safely (the loop NumPy picks for
+// float-only functions such as arctan2).
+DType promote_to_float(const std::vector<DType>& dtypes);
 // True when every value of `from` is representable in `to` (np.can_cast, 'safe').
 bool can_cast_safely(DType from, DType to);
 // The float dtype a function like exp returns for an input of dtype d

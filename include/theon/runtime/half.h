@@ -5,9 +5,24 @@
 // round to nearest-even and keep NaN/Inf.
 #pragma once
 #include <cstdint>
+#include <cmath>
 #include <cstring>
 
 namespace theon {
+
+// double -> float rounding to odd: the float keeps a sticky last bit when the
+// conversion is inexact, so rounding that float again to 16 bits gives the same
+// result as rounding the double directly (no double rounding).
+inline float float_round_to_odd(double d) {
+  float f = static_cast<float>(d);
+  if (static_cast<double>(f) == d || f != f || d > 3.4028234663852886e38 || d < -3.4028234663852886e38) return f;
+  if ((f > 0 && static_cast<double>(f) > d) || (f < 0 && static_cast<double>(f) < d)) f = std::nextafter(f, 0.0f);
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  u |= 1u;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
 
 struct float16 {
   uint16_t bits = 0;

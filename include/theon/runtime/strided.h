@@ -68,6 +68,9 @@ inline To convert(From v) {
     return v;
   } else if constexpr (std::is_same_v<From, float16> || std::is_same_v<From, bfloat16>) {
     return convert<To>(static_cast<float>(v));
+  } else if constexpr ((std::is_same_v<To, float16> || std::is_same_v<To, bfloat16>) &&
+                       std::is_same_v<From, double>) {
+    return To(float_round_to_odd(v));
   } else if constexpr (std::is_same_v<To, float16> || std::is_same_v<To, bfloat16>) {
     return To(static_cast<float>(v));
   } else if constexpr (std::is_same_v<To, bool>) {
