@@ -68,8 +68,25 @@ void init_autodiff(nb::module_& m) {
         nb::arg("known_grads"), nb::arg("return_disconnected"), nb::arg("null_gradients"));
   m.def("Lop", [](std::vector<Var> f, std::vector<Var> wrt, std::vector<Var> ev) { return to_list(Lop(f, wrt, ev)); });
   m.def("Rop", [](std::vector<Var> f, std::vector<Var> wrt, std::vector<Var> ev) { return to_list(Rop(f, wrt, ev)); });
-  m.def("jacobian", [](const Var& e, const Var& w) { return jacobian(e, w); });
-  m.def("hessian", [](const Var& c, const Var& w) { return hessian(c, w); });
+  auto options = [](std::vector<Var> consider_constant, const std::string& disconnected) {
+    GradOptions o;
+    o.consider_constant = std::move(consider_constant);
+    o.disconnected_inputs = parse_disconnected(disconnected);
+    o.warn = [](const std::string& msg) {
+      nb::module_::import_("warnings").attr("warn")(msg, nb::handle(PyExc_UserWarning), 3);
+    };
+    return o;
+  };
+  m.def("jacobian", [options](const Var& e, const Var& w, std::vector<Var> cc, const std::string& disconnected) {
+          return jacobian(e, w, options(std::move(cc), disconnected));
+        },
+        nb::arg("expression"), nb::arg("wrt"), nb::arg("consider_constant") = std::vector<Var>{},
+        nb::arg("disconnected_inputs") = "ignore");
+  m.def("hessian", [options](const Var& c, const Var& w, std::vector<Var> cc, const std::string& disconnected) {
+          return hessian(c, w, options(std::move(cc), disconnected));
+        },
+        nb::arg("cost"), nb::arg("wrt"), nb::arg("consider_constant") = std::vector<Var>{},
+        nb::arg("disconnected_inputs") = "ignore");
   m.def("zero_grad", [](nb::handle x) { return zero_grad(py::to_var(x)); });
   m.def("disconnected_grad", [](nb::handle x) { return disconnected_grad(py::to_var(x)); });
   m.def("grad_clip", [](nb::handle x, double lo, double hi) { return grad_clip(py::to_var(x), lo, hi); });

@@ -22,6 +22,7 @@ from theon import tensor  # noqa: E402,F401
 from theon import printing  # noqa: E402,F401
 from theon import gradient  # noqa: E402,F401
 from theon import datasets  # noqa: E402,F401
+from theon import sandbox  # noqa: E402,F401
 from theon.gradient import grad  # noqa: E402,F401
 from theon import compile  # noqa: E402,F401
 from theon._dlpack import from_dlpack, to_dlpack  # noqa: E402,F401

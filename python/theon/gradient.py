@@ -82,7 +82,9 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
     """Jacobian of a vector (or scalar) expression; a list of Jacobians when wrt is a list."""
     ws, is_list = _as_list(wrt, "wrt")
     _check_vars(ws, "wrt")
-    r = [_core.jacobian(expression, w) for w in ws]
+    cc = list(consider_constant or [])
+    _check_vars(cc, "consider_constant")
+    r = [_core.jacobian(expression, w, cc, disconnected_inputs) for w in ws]
     return r if is_list else r[0]
 
 
@@ -90,7 +92,9 @@ def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
     """Hessian of a scalar cost w.r.t. vectors (or scalars)."""
     ws, is_list = _as_list(wrt, "wrt")
     _check_vars(ws, "wrt")
-    r = [_core.hessian(cost, w) for w in ws]
+    cc = list(consider_constant or [])
+    _check_vars(cc, "consider_constant")
+    r = [_core.hessian(cost, w, cc, disconnected_inputs) for w in ws]
     return r if is_list else r[0]
 
 

@@ -194,22 +194,34 @@ std::vector<Var> Rop(const std::vector<Var>& f, const std::vector<Var>& wrt, con
   return clone_replace(r, rep);
 }
 
-Var jacobian(const Var& expression, const Var& wrt) {
-  if (expression.ndim() == 0) return grad(expression, wrt);
+Var jacobian(const Var& expression, const Var& wrt, const GradOptions& options) {
+  if (expression.ndim() == 0) return grad(expression, wrt, options);
   if (expression.ndim() != 1)
     throw std::invalid_argument("[jacobian] expression must be a scalar or a vector, got " + expression.type().str());
-  GradOptions opt;
-  opt.disconnected_inputs = DisconnectedInputs::Ignore;
   // Row i is the gradient of expression[i]; a Map op evaluates the rows one by one.
   return map_range(shape_i(expression, 0), [&](const Var& i) {
-    return grad(subtensor(expression, {IndexItem::integer(i)}), wrt, opt);
+    return grad(subtensor(expression, {IndexItem::integer(i)}), wrt, options);
   });
 }
 
-Var hessian(const Var& cost, const Var& wrt) {
+Var jacobian(const Var& expression, const Var& wrt) {
+  GradOptions opt;
+  opt.disconnected_inputs = DisconnectedInputs::Ignore;
+  return jacobian(expression, wrt, opt);
+}
+
+Var hessian(const Var& cost, const Var& wrt, const GradOptions& options) {
   if (cost.ndim() != 0) throw std::invalid_argument("[hessian] cost must be a scalar, got " + cost.type().str());
   if (wrt.ndim() > 1) throw std::invalid_argument("[hessian] wrt must be a scalar or a vector, got " + wrt.type().str());
-  return jacobian(grad(cost, wrt), wrt);
+  GradOptions second = options;
+  second.disconnected_inputs = DisconnectedInputs::Ignore;  // the gradient of a linear cost is constant
+  return jacobian(grad(cost, wrt, options), wrt, second);
+}
+
+Var hessian(const Var& cost, const Var& wrt) {
+  GradOptions opt;
+  opt.disconnected_inputs = DisconnectedInputs::Ignore;
+  return hessian(cost, wrt, opt);
 }
 
 }  // namespace theon

@@ -56,10 +56,15 @@ std::vector<Var> Lop(const std::vector<Var>& f, const std::vector<Var>& wrt, con
 // Right operator: d f / d wrt . eval_points (a Jacobian-vector product), by the double-L-op trick.
 std::vector<Var> Rop(const std::vector<Var>& f, const std::vector<Var>& wrt, const std::vector<Var>& eval_points);
 // Jacobian of a vector (or scalar) expression w.r.t. wrt: shape expression.shape + wrt.shape.
-// The expression's length must be known when the graph is built.
+// The expression's length must be known when the graph is built. Without
+// options a disconnected wrt gives zeros; `options` (consider_constant,
+// disconnected_inputs) apply to the gradient of each row.
 Var jacobian(const Var& expression, const Var& wrt);
-// Hessian of a scalar cost w.r.t. a vector (or scalar) wrt.
+Var jacobian(const Var& expression, const Var& wrt, const GradOptions& options);
+// Hessian of a scalar cost w.r.t. a vector (or scalar) wrt. `options` apply to
+// the first gradient; a cost linear in wrt has a zero Hessian.
 Var hessian(const Var& cost, const Var& wrt);
+Var hessian(const Var& cost, const Var& wrt, const GradOptions& options);
 
 // Gradient modifiers: identity in the forward pass.
 Var zero_grad(const Var& x);          // gradient through x is zero
