@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
       -DTHEON_SANITIZE=ON -DTHEON_BUILD_PYTHON=OFF -DTHEON_BUILD_TESTS=ON >/dev/null
-ninja -C build/asan -j2 theon_tests expression
+ninja -C build/asan -j2 theon_tests expression fashion_mnist_logreg
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
   ctest --test-dir build/asan --output-on-failure -j2
