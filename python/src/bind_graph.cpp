@@ -130,7 +130,8 @@ void init_graph(nb::module_& m) {
            nb::arg("value"), nb::arg("borrow") = false)
       .def_prop_rw("default_update",
                    [](const Var& v) -> nb::object {
-                     return v.defined() && v->default_update.defined() ? nb::cast(v->default_update) : nb::none();
+                     Var u = default_update_of(v);
+                     return u.defined() ? nb::cast(u) : nb::none();
                    },
                    [](const Var& v, const Var& u) { set_default_update(v, u); })
       .def("__hash__", [](const Var& v) { return reinterpret_cast<intptr_t>(v.get()); })

@@ -101,12 +101,14 @@ std::shared_ptr<Function> function(std::vector<In> inputs, std::vector<Var> outp
     std::vector<Var> roots = outputs;
     for (auto& u : updates) roots.push_back(u.second);
     bool added = false;
-    for (const Var& leaf : graph_inputs(roots))
-      if (leaf.is_shared() && leaf->default_update.defined() && !updated.count(leaf.get())) {
+    for (const Var& leaf : graph_inputs(roots)) {
+      Var du = default_update_of(leaf);
+      if (du.defined() && !updated.count(leaf.get())) {
         updated.insert(leaf.get());
-        updates.push_back({leaf, leaf->default_update});
+        updates.push_back({leaf, du});
         added = true;
       }
+    }
     if (!added) break;
   }
 

@@ -34,12 +34,24 @@ void set_value(const Var& v, const Array& value, bool borrow) {
   v->storage->value = (borrow || a.buffer() != value.buffer()) ? a : a.copy();
 }
 
-void set_default_update(const Var& v, const Var& update) {
+void set_default_update(const Var& v, const Var& update, bool weak) {
   check_shared(v, "default_update");
   if (update.dtype() != v.dtype() || update.ndim() != v.ndim())
     throw std::invalid_argument("default_update of '" + v.str() + "': expected " +
                                 v.type().str() + ", got " + update.type().str());
-  v->default_update = update;
+  if (weak) {
+    v->default_update = Var();
+    v->weak_default_update = update.ptr();
+  } else {
+    v->default_update = update;
+    v->weak_default_update.reset();
+  }
+}
+
+Var default_update_of(const Var& v) {
+  if (!v.defined() || !v.is_shared()) return Var();
+  if (v->default_update.defined()) return v->default_update;
+  return Var(v->weak_default_update.lock());
 }
 
 }  // namespace theon

@@ -71,7 +71,7 @@ Var RandomStreams::make(RandomDist dist, const RandomSize& size, std::vector<Var
                         DType dtype, std::optional<int> ndim, bool replace) {
   Var state = shared(random_state(seed_, updates_.size()), "random_state");
   std::vector<Var> outs = random_variable(dist, state, size.vec, params, dtype, ndim, replace);
-  set_default_update(state, outs[0]);
+  set_default_update(state, outs[0], /*weak=*/true);
   updates_.push_back({state, outs[0]});
   return outs[1];
 }

@@ -70,6 +70,10 @@ struct VariableNode {
   Array value;                 // constants only
   std::shared_ptr<SharedStorage> storage;  // shared variables only
   Var default_update;          // shared variables only: update applied when a function uses it
+  // A default update held weakly: random streams use it because their update
+  // graph refers back to the state variable, and a strong reference would make
+  // a cycle that is never freed. It lives as long as the update's node does.
+  std::weak_ptr<VariableNode> weak_default_update;
 };
 
 // An Op applied to inputs. Outputs live inside the node.

@@ -22,6 +22,10 @@ Array get_value(const Var& shared_var, bool borrow = false);
 void set_value(const Var& shared_var, const Array& value, bool borrow = false);
 // The update a compiled function applies when it uses `shared_var` and the
 // user gave no explicit update (Theano's default_update; random streams use it).
-void set_default_update(const Var& shared_var, const Var& update);
+// With `weak`, the variable does not keep the update alive (for updates whose
+// graph refers back to the variable, like random state).
+void set_default_update(const Var& shared_var, const Var& update, bool weak = false);
+// The default update, or an undefined Var.
+Var default_update_of(const Var& shared_var);
 
 }  // namespace theon
