@@ -131,6 +131,14 @@ class Op {
   size_t hash() const;
 };
 
+// The overrides most ops declare (type inference, evaluation, shape inference,
+// gradient), so an op's class declaration shows only what is particular to it.
+#define THEON_OP_OVERRIDES                                                                      \
+  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;           \
+  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;  \
+  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override; \
+  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+
 // Applies `op` to `inputs`: type-checks and creates the Apply node.
 std::vector<Var> apply(std::shared_ptr<const Op> op, std::vector<Var> inputs);
 Var apply1(std::shared_ptr<const Op> op, std::vector<Var> inputs);

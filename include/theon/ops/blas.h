@@ -18,20 +18,14 @@ namespace theon {
 class Dot : public Op {
  public:
   std::string name() const override { return "dot"; }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 };
 
 // NumPy matmul: batch axes broadcast, 1-d operands promoted then squeezed.
 class MatMul : public Op {
  public:
   std::string name() const override { return "matmul"; }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 };
 
 // Contraction of axes_a of `a` with axes_b of `b` (normalised, same length);
@@ -42,10 +36,7 @@ class TensorDot : public Op {
       : axes_a_(std::move(axes_a)), axes_b_(std::move(axes_b)) {}
   std::string name() const override { return "tensordot{" + props() + "}"; }
   std::string props() const override;
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 
  private:
   std::vector<int> axes_a_, axes_b_;
@@ -55,10 +46,7 @@ class TensorDot : public Op {
 class BatchedDot : public Op {
  public:
   std::string name() const override { return "batched_dot"; }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 };
 
 // numpy.dot(a, b).

@@ -69,10 +69,7 @@ class Conv2dGradInputs : public Op {
   explicit Conv2dGradInputs(ConvParams p);
   std::string name() const override { return "Conv2dGradInputs"; }
   std::string props() const override { return fwd_.props(); }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
   const ConvParams& params() const { return fwd_.params(); }
 
  private:
@@ -86,10 +83,7 @@ class Conv2dGradWeights : public Op {
   explicit Conv2dGradWeights(ConvParams p);
   std::string name() const override { return "Conv2dGradWeights"; }
   std::string props() const override { return fwd_.props(); }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
   const ConvParams& params() const { return fwd_.params(); }
 
  private:

@@ -18,10 +18,7 @@ namespace theon {
 class Alloc : public Op {
  public:
   std::string name() const override { return "Alloc"; }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 };
 
 // BroadcastTo(x, s0, s1, ...): NumPy's broadcast_to, a view of x.
@@ -37,10 +34,7 @@ class BroadcastTo : public Alloc {
 class Fill : public Op {
  public:
   std::string name() const override { return "Fill"; }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 };
 
 // Eye(n, m, k) (ones on diagonal k) or Tri(n, m, k) (ones at and below diagonal k).
@@ -49,10 +43,7 @@ class Eye : public Op {
   Eye(DType dtype, bool tri) : dtype_(dtype), tri_(tri) {}
   std::string name() const override;
   std::string props() const override { return name(); }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 
  private:
   DType dtype_;
@@ -66,10 +57,7 @@ class Tril : public Op {
   Tril(int64_t k, bool upper) : k_(k), upper_(upper) {}
   std::string name() const override;
   std::string props() const override { return name(); }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 
  private:
   int64_t k_;
@@ -82,10 +70,7 @@ class ARange : public Op {
   explicit ARange(DType dtype) : dtype_(dtype) {}
   std::string name() const override { return "ARange{" + std::string(dtype_name(dtype_)) + "}"; }
   std::string props() const override { return name(); }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 
  private:
   DType dtype_;
@@ -98,10 +83,7 @@ class Linspace : public Op {
       : num_(num), endpoint_(endpoint), dtype_(dtype) {}
   std::string name() const override;
   std::string props() const override { return name(); }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 
  private:
   int64_t num_;

@@ -15,10 +15,7 @@ class Join : public Op {
   explicit Join(int axis) : axis_(axis) {}
   std::string name() const override { return "Join{axis=" + std::to_string(axis_) + "}"; }
   std::string props() const override { return std::to_string(axis_); }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
   int axis() const { return axis_; }
 
  private:
@@ -32,10 +29,7 @@ class Split : public Op {
   Split(int n_splits, int axis) : n_(n_splits), axis_(axis) {}
   std::string name() const override;
   std::string props() const override { return name(); }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
   std::vector<std::pair<int, int>> view_map() const override;
 
  private:

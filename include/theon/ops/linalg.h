@@ -26,19 +26,13 @@ class LinalgOp : public Op {
 class MatrixInverse : public LinalgOp {
  public:
   std::string name() const override { return "matrix_inverse"; }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 };
 
 class Det : public LinalgOp {
  public:
   std::string name() const override { return "det"; }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 };
 
 class Cholesky : public LinalgOp {
@@ -46,10 +40,7 @@ class Cholesky : public LinalgOp {
   explicit Cholesky(bool lower) : lower_(lower) {}
   std::string name() const override { return "cholesky{" + props() + "}"; }
   std::string props() const override { return lower_ ? "lower=True" : "lower=False"; }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 
  private:
   bool lower_;
@@ -63,10 +54,7 @@ class Solve : public LinalgOp {
   Solve(std::string assume_a, bool lower, bool unit_diagonal = false, int trans = 0);
   std::string name() const override { return "solve{" + props() + "}"; }
   std::string props() const override;
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 
  private:
   std::string assume_a_;
@@ -80,10 +68,7 @@ class Eigh : public LinalgOp {
   explicit Eigh(char uplo) : uplo_(uplo) {}
   std::string name() const override { return "eigh{" + props() + "}"; }
   std::string props() const override { return std::string("UPLO=") + uplo_; }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 
  private:
   char uplo_;
@@ -95,10 +80,7 @@ class QR : public LinalgOp {
   explicit QR(std::string mode);
   std::string name() const override { return "qr{" + props() + "}"; }
   std::string props() const override { return "mode=" + mode_; }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 
  private:
   std::string mode_;
@@ -110,10 +92,7 @@ class SVD : public LinalgOp {
   SVD(bool full_matrices, bool compute_uv) : full_(full_matrices), uv_(compute_uv) {}
   std::string name() const override { return "svd{" + props() + "}"; }
   std::string props() const override;
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 
  private:
   bool full_, uv_;
@@ -125,10 +104,7 @@ class Pinv : public LinalgOp {
   explicit Pinv(double rcond) : rcond_(rcond) {}
   std::string name() const override { return "pinv{" + props() + "}"; }
   std::string props() const override;
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 
  private:
   double rcond_;
@@ -140,10 +116,7 @@ class ExtractDiag : public Op {
   ExtractDiag(int offset, int axis1, int axis2) : offset_(offset), axis1_(axis1), axis2_(axis2) {}
   std::string name() const override { return "ExtractDiag{" + props() + "}"; }
   std::string props() const override;
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
   std::vector<std::pair<int, int>> view_map() const override { return {{0, 0}}; }
 
  private:
@@ -156,10 +129,7 @@ class AllocDiag : public Op {
   explicit AllocDiag(int offset) : offset_(offset) {}
   std::string name() const override { return "AllocDiag{offset=" + props() + "}"; }
   std::string props() const override { return std::to_string(offset_); }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 
  private:
   int offset_;

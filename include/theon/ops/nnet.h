@@ -56,10 +56,7 @@ class CrossentropyCategorical1Hot : public Op {
 class CrossentropyCategorical1HotGrad : public Op {
  public:
   std::string name() const override { return "CrossentropyCategorical1HotGrad"; }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 };
 
 // The float dtype nnet ops compute and return for an input dtype (ints -> float64).

@@ -79,10 +79,7 @@ class MaxPool2dGradGrad : public Op {
   explicit MaxPool2dGradGrad(PoolParams p);
   std::string name() const override { return "MaxPoolGradGrad"; }
   std::string props() const override { return fwd_.props(); }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
   const PoolParams& params() const { return fwd_.params(); }
 
  private:

@@ -19,10 +19,7 @@ class Repeat : public Op {
   explicit Repeat(int axis) : axis_(axis) {}
   std::string name() const override { return "Repeat{axis=" + std::to_string(axis_) + "}"; }
   std::string props() const override { return std::to_string(axis_); }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 
  private:
   int axis_;
@@ -34,10 +31,7 @@ class Roll : public Op {
   explicit Roll(int axis) : axis_(axis) {}
   std::string name() const override { return "Roll{axis=" + std::to_string(axis_) + "}"; }
   std::string props() const override { return std::to_string(axis_); }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 
  private:
   int axis_;
@@ -49,10 +43,7 @@ class Flip : public Op {
   explicit Flip(std::vector<int> axes) : axes_(std::move(axes)) {}
   std::string name() const override;
   std::string props() const override { return name(); }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
   std::vector<std::pair<int, int>> view_map() const override { return {{0, 0}}; }
 
  private:

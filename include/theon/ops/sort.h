@@ -19,10 +19,7 @@ class Sort : public Op {
   Sort(int axis, bool arg) : axis_(axis), arg_(arg) {}
   std::string name() const override { return std::string(arg_ ? "ArgSort" : "Sort") + "{axis=" + props() + "}"; }
   std::string props() const override { return std::to_string(axis_); }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 
  private:
   int axis_;
@@ -37,10 +34,7 @@ class CumOp : public Op {
   CumOp(CumKind kind, int axis) : kind_(kind), axis_(axis) {}
   std::string name() const override;
   std::string props() const override;
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 
  private:
   CumKind kind_;
@@ -53,10 +47,7 @@ class Diff : public Op {
   Diff(int n, int axis) : n_(n), axis_(axis) {}
   std::string name() const override { return "Diff{" + props() + "}"; }
   std::string props() const override { return "n=" + std::to_string(n_) + ", axis=" + std::to_string(axis_); }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
 
  private:
   int n_, axis_;

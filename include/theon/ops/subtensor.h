@@ -58,10 +58,7 @@ class Subtensor : public Op {
   explicit Subtensor(IndexPattern p) : p_(std::move(p)) {}
   std::string name() const override { return "Subtensor{" + pattern_str(p_) + "}"; }
   std::string props() const override { return pattern_str(p_); }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
   std::vector<std::pair<int, int>> view_map() const override { return {{0, 0}}; }
   const IndexPattern& pattern() const { return p_; }
 
@@ -76,10 +73,7 @@ class AdvancedSubtensor : public Op {
   explicit AdvancedSubtensor(IndexPattern p) : p_(std::move(p)) {}
   std::string name() const override { return "AdvancedSubtensor{" + pattern_str(p_) + "}"; }
   std::string props() const override { return pattern_str(p_); }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
   const IndexPattern& pattern() const { return p_; }
 
  private:
@@ -93,10 +87,7 @@ class IncSubtensor : public Op {
   IncSubtensor(IndexPattern p, bool set) : p_(std::move(p)), set_(set) {}
   std::string name() const override;
   std::string props() const override { return (set_ ? "set|" : "inc|") + pattern_str(p_); }
-  std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
-  void perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const override;
-  std::optional<ShapeExprs> infer_shape(const ApplyNode& node, const ShapeExprs& in) const override;
-  std::vector<InputGrad> L_op(const ApplyNode& node, const std::vector<Var>& output_grads) const override;
+  THEON_OP_OVERRIDES
   const IndexPattern& pattern() const { return p_; }
   bool set() const { return set_; }
 
