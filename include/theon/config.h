@@ -12,6 +12,10 @@ namespace theon {
 struct Config {
   DType floatX = DType::Float32;   // default float dtype of T.matrix() & co.
   std::string mode = "FAST_RUN";   // default compilation mode
+  // Rewrites of FAST_RUN: fast_run | fast_compile | merge | None; and rewrite
+  // names or tags (colon-separated) added, removed or required in every mode.
+  std::string optimizer = "fast_run";
+  std::string optimizer_including, optimizer_excluding, optimizer_requiring;
   std::string device = "cpu";
   bool profile = false;
   bool compute_test_value = false;

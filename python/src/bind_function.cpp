@@ -77,6 +77,10 @@ void init_function(nb::module_& m) {
              return debugprint(f, DebugPrintOptions{print_type, depth, ids});
            },
            nb::arg("print_type") = true, nb::arg("depth") = -1, nb::arg("ids") = true)
+      .def("rewrites_applied", [](const Function& f) { return f.rewrites_applied(); })
+      .def("rewrite_seconds", [](const Function& f) { return f.rewrite_stats().seconds; })
+      .def("rewrite_warnings", [](const Function& f) { return f.rewrite_stats().warnings; })
+      .def_prop_ro("mode", [](const Function& f) { return f.mode(); })
       .def("nodes", [](const Function& f) {
         std::vector<std::string> r;
         for (auto* n : f.nodes()) r.push_back(n->op->name());
@@ -86,7 +90,8 @@ void init_function(nb::module_& m) {
   m.def("function",
         [](nb::list inputs, std::vector<Var> outputs, std::vector<std::pair<Var, Var>> updates,
            std::vector<std::pair<Var, nb::object>> givens, std::string mode, std::string name, bool allow_input_downcast,
-           std::string on_unused_input, std::optional<bool> profile) {
+           std::string on_unused_input, std::optional<bool> profile, std::vector<std::string> including,
+           std::vector<std::string> excluding, std::vector<std::string> requiring, bool no_default_updates) {
           std::vector<In> ins;
           for (nb::handle h : inputs) {
             // (variable, name, value or None, borrow, mutable, allow_downcast or None)
@@ -107,7 +112,8 @@ void init_function(nb::module_& m) {
             if (r.dtype() != k.dtype() && r.is_constant()) r = cast(r, k.dtype());
             o.givens.push_back({k, r});
           }
-          o.mode = mode;
+          o.mode = Mode(mode).including(including).excluding(excluding).requiring(requiring);
+          o.no_default_updates = no_default_updates;
           o.name = name;
           o.allow_input_downcast = allow_input_downcast;
           o.on_unused_input = on_unused_input;
@@ -116,7 +122,9 @@ void init_function(nb::module_& m) {
         },
         nb::arg("inputs"), nb::arg("outputs"), nb::arg("updates"), nb::arg("givens"), nb::arg("mode") = "",
         nb::arg("name") = "", nb::arg("allow_input_downcast") = false, nb::arg("on_unused_input") = "",
-        nb::arg("profile") = nb::none());
+        nb::arg("profile") = nb::none(), nb::arg("including") = std::vector<std::string>{},
+        nb::arg("excluding") = std::vector<std::string>{}, nb::arg("requiring") = std::vector<std::string>{},
+        nb::arg("no_default_updates") = false);
 }
 
 void init_printing(nb::module_& m) {

@@ -3,6 +3,7 @@
 #include "theon/compile/function.h"
 
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -41,13 +42,23 @@ std::string input_desc(const In& in, size_t i) {
   }
 }
 
+// DebugMode: remembers every replacement, to re-check it on each call's inputs.
+struct DebugHistory : FgraphFeature {
+  std::vector<RewriteCheck> checks;
+  void on_replace(FunctionGraph&, const Var& old, const Var& repl, const std::string& reason) override {
+    checks.push_back({reason, old, repl});
+  }
+};
+
 }  // namespace
 
 std::shared_ptr<Function> function(std::vector<In> inputs, std::vector<Var> outputs,
                                    FunctionOptions opt) {
   auto f = std::shared_ptr<Function>(new Function());
   f->name_ = opt.name;
-  f->mode_ = opt.mode.empty() ? config().mode : opt.mode;
+  ResolvedMode mode = resolve_mode(opt.mode);
+  f->mode_ = mode.name;
+  f->nan_guard_ = mode.nan_guard;
   f->allow_downcast_ = opt.allow_input_downcast;
   f->profile_ = opt.profile.value_or(config().profile);
   std::string on_unused = opt.on_unused_input.empty() ? config().on_unused_input : opt.on_unused_input;
@@ -97,7 +108,7 @@ std::shared_ptr<Function> function(std::vector<In> inputs, std::vector<Var> outp
                                   (val.ndim() == sv.ndim() ? " (cast the update expression)" : ""));
     updates.push_back({sv, val});
   }
-  for (size_t k = 0; k <= updates.size(); ++k) {
+  for (size_t k = 0; !opt.no_default_updates && k <= updates.size(); ++k) {
     std::vector<Var> roots = outputs;
     for (auto& u : updates) roots.push_back(u.second);
     bool added = false;
@@ -120,8 +131,6 @@ std::shared_ptr<Function> function(std::vector<In> inputs, std::vector<Var> outp
       if (!from.defined() || !to.defined()) throw std::invalid_argument("function: givens contain an undefined variable");
     roots = clone_replace(roots, opt.givens);
   }
-  f->outputs_.assign(roots.begin(), roots.begin() + outputs.size());
-  for (size_t i = 0; i < updates.size(); ++i) f->updates_.push_back({updates[i].first, roots[outputs.size() + i]});
 
   // Leaves must be inputs, constants or shared variables.
   std::unordered_set<VariableNode*> used;
@@ -140,6 +149,36 @@ std::shared_ptr<Function> function(std::vector<In> inputs, std::vector<Var> outp
     }
   f->inputs_ = std::move(inputs);
 
+  // Optimize a private copy of the graph; the user's graph is never touched.
+  if (!mode.query.empty()) {
+    FunctionGraph fg(roots);
+    std::shared_ptr<DebugHistory> history;
+    if (mode.debug) {
+      history = std::make_shared<DebugHistory>();
+      fg.add_feature(history);
+    }
+    f->rewrite_stats_ = optimize(fg, mode.query);
+    roots = fg.outputs();
+    if (history) f->debug_checks_ = std::move(history->checks);
+  }
+  f->outputs_.assign(roots.begin(), roots.begin() + outputs.size());
+  for (size_t i = 0; i < updates.size(); ++i) f->updates_.push_back({updates[i].first, roots[outputs.size() + i]});
+  if (!f->debug_checks_.empty()) {
+    std::vector<In> dins;
+    for (const auto& in : f->inputs_) dins.emplace_back(in.variable);
+    std::vector<Var> douts;
+    for (const auto& c : f->debug_checks_) {
+      douts.push_back(c.before);
+      douts.push_back(c.after);
+    }
+    FunctionOptions dopt;
+    dopt.mode = "None";
+    dopt.on_unused_input = "ignore";
+    dopt.no_default_updates = true;
+    dopt.allow_input_downcast = true;
+    f->debug_fn_ = function(dins, douts, dopt);
+  }
+
   // Slots: one per variable, assigned in execution order.
   f->nodes_ = toposort(roots);
   std::unordered_map<VariableNode*, int> slot;
@@ -154,7 +193,7 @@ std::shared_ptr<Function> function(std::vector<In> inputs, std::vector<Var> outp
   };
   for (const auto& in : f->inputs_) f->input_slots_.push_back(slot_of(in.variable));
   for (ApplyNode* n : f->nodes_) {
-    Function::Step s{n, {}, {}, {}};
+    Function::Step s{n, {}, {}, {}, {}};
     for (const auto& v : n->inputs) s.in_slots.push_back(slot_of(v));
     for (size_t i = 0; i < n->outputs.size(); ++i) s.out_slots.push_back(slot_of(n->output(int(i))));
     f->steps_.push_back(std::move(s));
@@ -170,6 +209,16 @@ std::shared_ptr<Function> function(std::vector<In> inputs, std::vector<Var> outp
     for (int s : f->steps_[k].in_slots) last_use[s] = k;
   for (auto [s, k] : last_use)
     if (!keep.count(s)) f->steps_[k].release.push_back(s);
+  // A slot read once, by its last reader, is handed over (moved) to that step,
+  // so an inplace op can see that it holds the only reference to the buffer.
+  for (auto& st : f->steps_) {
+    st.move_in.assign(st.in_slots.size(), false);
+    for (size_t i = 0; i < st.in_slots.size(); ++i) {
+      int s = st.in_slots[i];
+      bool released = std::find(st.release.begin(), st.release.end(), s) != st.release.end();
+      st.move_in[i] = released && std::count(st.in_slots.begin(), st.in_slots.end(), s) == 1;
+    }
+  }
   f->step_seconds_.assign(f->steps_.size(), 0.0);
   f->step_calls_.assign(f->steps_.size(), 0);
   return f;
@@ -196,6 +245,7 @@ std::vector<Array> Function::call(const std::vector<std::optional<Array>>& posit
     args[i] = v;
   }
   std::vector<Array> values(num_slots_);
+  std::vector<Array> arg_values(inputs_.size());  // kept to the end: outputs must not alias them
   for (size_t i = 0; i < inputs_.size(); ++i) {
     const In& in = inputs_[i];
     std::string what = fname + ", " + input_desc(in, i);
@@ -203,12 +253,13 @@ std::vector<Array> Function::call(const std::vector<std::optional<Array>>& posit
       if (!in.value)
         throw BadArgument(fname + ": missing argument for " + input_desc(in, i) + " (expected " +
                           std::to_string(inputs_.size()) + " arguments)");
-      values[input_slots_[i]] = *in.value;
+      values[input_slots_[i]] = arg_values[i] = *in.value;
       continue;
     }
     if (!args[i]->defined()) throw BadArgument(what + ": value is undefined");
     try {
-      values[input_slots_[i]] = in.variable.type().filter(*args[i], in.allow_downcast.value_or(allow_downcast_), what);
+      values[input_slots_[i]] = arg_values[i] =
+          in.variable.type().filter(*args[i], in.allow_downcast.value_or(allow_downcast_), what);
     } catch (const std::invalid_argument& e) {
       throw BadArgument(e.what());
     }
@@ -220,7 +271,8 @@ std::vector<Array> Function::call(const std::vector<std::optional<Array>>& posit
   for (size_t k = 0; k < steps_.size(); ++k) {
     const Step& st = steps_[k];
     ins.clear();
-    for (int s : st.in_slots) ins.push_back(values[s]);
+    for (size_t i = 0; i < st.in_slots.size(); ++i)
+      ins.push_back(st.move_in[i] ? std::move(values[st.in_slots[i]]) : values[st.in_slots[i]]);
     outs.assign(st.out_slots.size(), Array());
     auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     try {
@@ -240,6 +292,7 @@ std::vector<Array> Function::call(const std::vector<std::optional<Array>>& posit
                                                         std::to_string(outs[i].ndim())
                                                   : std::string("nothing")) +
                                " for output type " + t.str());
+      if (nan_guard_) check_finite(st.node, int(i), outs[i]);
       values[st.out_slots[i]] = std::move(outs[i]);
     }
     for (int s : st.release) values[s] = Array();
@@ -248,7 +301,7 @@ std::vector<Array> Function::call(const std::vector<std::optional<Array>>& posit
   // Returned arrays never alias inputs or shared state.
   auto detach = [&](const Array& a) {
     for (size_t i = 0; i < inputs_.size(); ++i)
-      if (!inputs_[i].borrow && values[input_slots_[i]].defined() && a.shares_memory_with(values[input_slots_[i]]))
+      if (!inputs_[i].borrow && arg_values[i].defined() && a.shares_memory_with(arg_values[i]))
         return a.copy();
     for (const auto& [s, v] : shared_slots_)
       if (a.shares_memory_with(v->storage->value)) return a.copy();
@@ -258,6 +311,7 @@ std::vector<Array> Function::call(const std::vector<std::optional<Array>>& posit
   };
   std::vector<Array> result;
   for (int s : output_slots_) result.push_back(detach(values[s]));
+  if (debug_fn_) run_debug_checks(arg_values);
   // All updates are computed; apply them together.
   std::vector<Array> new_values;
   for (size_t i = 0; i < updates_.size(); ++i) {
@@ -266,6 +320,68 @@ std::vector<Array> Function::call(const std::vector<std::optional<Array>>& posit
   }
   for (size_t i = 0; i < updates_.size(); ++i) updates_[i].first->storage->value = new_values[i];
   return result;
+}
+
+namespace {
+
+bool has_non_finite(const Array& a) {
+  if (!is_float(a.dtype()) || a.size() == 0) return false;
+  Array d = a.astype(DType::Float64);
+  const double* p = static_cast<const double*>(d.data());
+  for (int64_t i = 0; i < d.size(); ++i)
+    if (!std::isfinite(p[i])) return true;
+  return false;
+}
+
+// DebugMode's comparison: exact for integers and bools, a dtype-sized
+// tolerance for floats; where the value before a rewrite overflowed to Inf or
+// NaN and the value after is finite, the rewrite stabilized it.
+std::string value_mismatch(const Array& before, const Array& after) {
+  if (before.dtype() != after.dtype()) return "dtype changed";
+  if (before.shape() != after.shape())
+    return "shape changed from " + shape_str(before.shape()) + " to " + shape_str(after.shape());
+  if (before.size() == 0) return "";
+  Array b = before.astype(DType::Float64), a = after.astype(DType::Float64);
+  const double* pb = static_cast<const double*>(b.data());
+  const double* pa = static_cast<const double*>(a.data());
+  double rtol = 0, atol = 0;
+  switch (before.dtype()) {
+    case DType::Float16:
+    case DType::BFloat16: rtol = 1e-2, atol = 1e-2; break;
+    case DType::Float32: rtol = 1e-4, atol = 1e-5; break;
+    case DType::Float64: rtol = 1e-7, atol = 1e-10; break;
+    default: break;
+  }
+  for (int64_t i = 0; i < b.size(); ++i) {
+    double x = pb[i], y = pa[i];
+    if (x == y || (std::isnan(x) && std::isnan(y))) continue;
+    if (!std::isfinite(x) && std::isfinite(y)) continue;
+    if (std::isfinite(x) && std::isfinite(y) && std::abs(x - y) <= atol + rtol * std::abs(x)) continue;
+    return "element " + std::to_string(i) + " was " + std::to_string(x) + ", became " + std::to_string(y);
+  }
+  return "";
+}
+
+}  // namespace
+
+void Function::check_finite(const ApplyNode* node, int output, const Array& value) const {
+  if (!has_non_finite(value)) return;
+  std::string msg = "NanGuardMode: " + node->op->name() + " produced NaN or Inf in output " + std::to_string(output) +
+                    " (" + std::string(dtype_name(value.dtype())) + shape_str(value.shape()) + ")\nApply node: " + node->op->name() + "(";
+  for (size_t i = 0; i < node->inputs.size(); ++i) msg += (i ? ", " : "") + node->inputs[i].str();
+  throw NanGuardError(msg + ")");
+}
+
+void Function::run_debug_checks(const std::vector<Array>& args) const {
+  std::vector<std::optional<Array>> pos(args.begin(), args.end());
+  std::vector<Array> vals = debug_fn_->call(pos);
+  for (size_t k = 0; k < debug_checks_.size(); ++k) {
+    std::string why = value_mismatch(vals[2 * k], vals[2 * k + 1]);
+    if (why.empty()) continue;
+    const auto& c = debug_checks_[k];
+    throw BadOptimization("DebugMode: rewrite '" + c.rewrite + "' changed a value: " + why + "\n  before: " +
+                          c.before.str() + "\n  after:  " + c.after.str());
+  }
 }
 
 std::vector<OpProfile> Function::profile() const {

@@ -22,9 +22,21 @@ void Config::set(const std::string& key, const std::string& value) {
     floatX = d;
   } else if (key == "mode") {
     if (value != "FAST_RUN" && value != "FAST_COMPILE" && value != "DebugMode" && value != "Mode" &&
-        value != "DEBUG_MODE" && value != "NanGuardMode")
+        value != "DEBUG_MODE" && value != "NanGuardMode" && value != "None")
       throw std::invalid_argument("config.mode: unknown mode '" + value + "'");
     mode = value;
+  } else if (key == "optimizer") {
+    if (value != "fast_run" && value != "fast_compile" && value != "merge" && value != "None" && value != "o1" &&
+        value != "o4")
+      throw std::invalid_argument("config.optimizer: expected fast_run, fast_compile, merge or None, got '" + value +
+                                  "'");
+    optimizer = value;
+  } else if (key == "optimizer_including") {
+    optimizer_including = value;
+  } else if (key == "optimizer_excluding") {
+    optimizer_excluding = value;
+  } else if (key == "optimizer_requiring") {
+    optimizer_requiring = value;
   } else if (key == "device") {
     if (value != "cpu")
       throw std::invalid_argument("config.device: only 'cpu' is available in this build, got '" +
@@ -50,6 +62,10 @@ std::string Config::get(const std::string& key) const {
   if (key == "floatX") return std::string(dtype_name(floatX));
   if (key == "mode") return mode;
   if (key == "device") return device;
+  if (key == "optimizer") return optimizer;
+  if (key == "optimizer_including") return optimizer_including;
+  if (key == "optimizer_excluding") return optimizer_excluding;
+  if (key == "optimizer_requiring") return optimizer_requiring;
   if (key == "profile") return profile ? "True" : "False";
   if (key == "on_unused_input") return on_unused_input;
   if (key == "num_threads") return std::to_string(num_threads);

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "theon/compile/mode.h"
 #include "theon/graph/node.h"
 
 namespace theon {
@@ -40,6 +41,15 @@ struct BadArgument : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// Thrown by a DebugMode call when a rewrite changed a value (Theano's BadOptimization),
+// and by a NanGuardMode call when an op produced NaN or Inf; the message names the rewrite or op.
+struct BadOptimization : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct NanGuardError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // Thrown by a call when an op cannot allocate its result (Python: MemoryError);
 // the message names the op that failed.
 struct OutOfMemory : std::runtime_error {
@@ -51,17 +61,24 @@ using Updates = std::vector<std::pair<Var, Var>>;  // (shared variable, new valu
 struct FunctionOptions {
   Updates updates{};
   std::vector<std::pair<Var, Var>> givens{};  // (variable, replacement)
-  std::string mode{};                         // "" -> config().mode
+  Mode mode{};                                // default: config().mode
   std::string name{};
   bool allow_input_downcast = false;
   std::string on_unused_input{};  // "raise" | "warn" | "ignore"; "" -> config()
   std::optional<bool> profile{};  // nullopt -> config().profile
+  bool no_default_updates = false;  // ignore shared variables' default updates
 };
 
 struct OpProfile {
   std::string op;
   int64_t calls = 0;
   double seconds = 0;
+};
+
+// DebugMode: one replacement the optimizer made, re-checked on every call.
+struct RewriteCheck {
+  std::string rewrite;
+  Var before, after;
 };
 
 class Function {
@@ -80,6 +97,11 @@ class Function {
   // Nodes in execution order.
   const std::vector<ApplyNode*>& nodes() const { return nodes_; }
   bool profiling() const { return profile_; }
+  // The mode it was compiled in (FAST_RUN, FAST_COMPILE, None, DebugMode, NanGuardMode).
+  const std::string& mode() const { return mode_; }
+  // Which rewrites fired and how often, how long the optimizer took, node counts.
+  const std::map<std::string, int>& rewrites_applied() const { return rewrite_stats_.applied; }
+  const RewriteStats& rewrite_stats() const { return rewrite_stats_; }
   std::vector<OpProfile> profile() const;
   std::string profile_summary() const;
 
@@ -89,7 +111,10 @@ class Function {
     ApplyNode* node;
     std::vector<int> in_slots, out_slots;
     std::vector<int> release;  // slots whose last reader is this step
+    std::vector<bool> move_in;  // per input: this step is the slot's only and last reader
   };
+  void run_debug_checks(const std::vector<Array>& args) const;
+  void check_finite(const ApplyNode* node, int output, const Array& value) const;
   std::vector<In> inputs_;
   std::vector<Var> outputs_;
   Updates updates_;
@@ -105,6 +130,10 @@ class Function {
   std::vector<int> output_slots_, update_slots_;
   std::vector<double> step_seconds_;
   std::vector<int64_t> step_calls_;
+  RewriteStats rewrite_stats_;
+  bool nan_guard_ = false;
+  std::vector<RewriteCheck> debug_checks_;
+  std::shared_ptr<Function> debug_fn_;  // evaluates every before/after pair, unoptimized
 };
 
 std::shared_ptr<Function> function(std::vector<In> inputs, std::vector<Var> outputs,
