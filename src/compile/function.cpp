@@ -411,6 +411,11 @@ std::string Function::profile_summary() const {
                   e.seconds, (long long)e.calls, e.op.c_str());
     os << line;
   }
+  os << "\n  Optimizer (" << mode_ << "): " << rewrite_stats_.seconds << "s, " << rewrite_stats_.nodes_before
+     << " -> " << rewrite_stats_.nodes_after << " nodes\n";
+  std::vector<std::pair<std::string, int>> fired(rewrite_stats_.applied.begin(), rewrite_stats_.applied.end());
+  std::sort(fired.begin(), fired.end(), [](auto& a, auto& b) { return a.second > b.second; });
+  for (const auto& [name, n] : fired) os << "    " << n << "  " << name << "\n";
   return os.str();
 }
 

@@ -1,5 +1,7 @@
 #include "theon/config.h"
 
+#include "theon/runtime/thread_pool.h"
+
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
@@ -52,7 +54,15 @@ void Config::set(const std::string& key, const std::string& value) {
                                   value + "'");
     on_unused_input = value;
   } else if (key == "num_threads") {
-    num_threads = std::stoi(value);
+    int n = 0;
+    try {
+      n = std::stoi(value);
+    } catch (const std::exception&) {
+      throw std::invalid_argument("config.num_threads: expected a non-negative integer, got '" + value + "'");
+    }
+    if (n < 0) throw std::invalid_argument("config.num_threads: expected a non-negative integer, got '" + value + "'");
+    num_threads = n;
+    apply_num_threads();
   } else {
     throw std::invalid_argument("unknown config option '" + key + "'");
   }
