@@ -14,7 +14,8 @@ class _Config:
     (``THEON_FLAGS=floatX=float64,profile=True``).
     """
 
-    _names = ("floatX", "mode", "device", "profile", "on_unused_input", "num_threads")
+    _names = ("floatX", "mode", "optimizer", "optimizer_including", "optimizer_excluding", "optimizer_requiring",
+              "device", "profile", "on_unused_input", "num_threads")
 
     def __getattr__(self, name):
         if name.startswith("_"):

@@ -86,12 +86,17 @@ DType elemwise_result_dtype(ScalarOpId id, const std::vector<DType>& ds) {
   return c;
 }
 
-std::string Elemwise::name() const { return "Elemwise{" + std::string(scalar_op_info(id_).name) + "}"; }
-std::string Elemwise::props() const { return scalar_op_info(id_).name; }
+std::string Elemwise::name() const {
+  return "Elemwise{" + std::string(scalar_op_info(id_).name) + (inplace_ >= 0 ? ",inplace}" : "}");
+}
+std::string Elemwise::props() const {
+  std::string p = scalar_op_info(id_).name;
+  return inplace_ >= 0 ? p + ",inplace=" + std::to_string(inplace_) : p;
+}
 
 // Static broadcasting of the input types: a known non-1 dim wins; two
 // different known non-1 dims are an error that names both shapes.
-static std::vector<int64_t> broadcast_static(const std::string& who, const std::vector<Var>& ins) {
+std::vector<int64_t> broadcast_static_shape(const std::string& who, const std::vector<Var>& ins) {
   size_t nd = 0;
   for (const auto& v : ins) nd = std::max<size_t>(nd, v.ndim());
   std::vector<int64_t> out(nd, 1);
@@ -121,7 +126,10 @@ std::vector<TensorType> Elemwise::infer_type(const std::vector<Var>& inputs) con
   std::vector<DType> ds;
   for (const auto& v : inputs) ds.push_back(v.dtype());
   DType out = elemwise_result_dtype(id_, ds);
-  return {TensorType(out, broadcast_static(name(), inputs))};
+  if (inplace_ >= int(inputs.size()))
+    throw std::invalid_argument("[" + name() + "] inplace input " + std::to_string(inplace_) + " out of range for " +
+                                std::to_string(inputs.size()) + " inputs");
+  return {TensorType(out, broadcast_static_shape(name(), inputs))};
 }
 
 std::optional<ShapeExprs> Elemwise::infer_shape(const ApplyNode& node, const ShapeExprs& in) const {
@@ -148,6 +156,25 @@ std::optional<ShapeExprs> Elemwise::infer_shape(const ApplyNode& node, const Sha
 
 namespace {
 
+// The inner loop: p[0] is the output, p[1..N] the operands, s their byte strides.
+template <class Fn, size_t N, class T>
+void loop_typed(std::array<char*, N + 1> p, std::array<int64_t, N + 1> s, int64_t n) {
+  using R = decltype([] {
+    if constexpr (N == 1) return Fn::f(T{});
+    else if constexpr (N == 2) return Fn::f(T{}, T{});
+    else return Fn::f(T{}, T{}, T{});
+  }());
+  auto at = [&](size_t k, int64_t i) { return *reinterpret_cast<const T*>(p[k] + i * s[k]); };
+  R* o = reinterpret_cast<R*>(p[0]);
+  const int64_t so = s[0];
+  for (int64_t i = 0; i < n; ++i) {
+    R* dst = reinterpret_cast<R*>(reinterpret_cast<char*>(o) + i * so);
+    if constexpr (N == 1) *dst = Fn::f(at(1, i));
+    else if constexpr (N == 2) *dst = Fn::f(at(1, i), at(2, i));
+    else *dst = Fn::f(at(1, i), at(2, i), at(3, i));
+  }
+}
+
 template <class Fn, size_t N, class T>
 void run_typed(const std::vector<Array>& ins, const Array& out) {
   std::array<char*, N + 1> ptrs;
@@ -158,27 +185,28 @@ void run_typed(const std::vector<Array>& ins, const Array& out) {
     ptrs[k + 1] = static_cast<char*>(ins[k].data());
     strides[k + 1] = &ins[k].strides();
   }
-  using R = decltype([] {
-    if constexpr (N == 1) return Fn::f(T{});
-    else if constexpr (N == 2) return Fn::f(T{}, T{});
-    else return Fn::f(T{}, T{}, T{});
-  }());
-  for_each_strided<N + 1>(out.shape(), ptrs, strides, [](auto p, auto s, int64_t n) {
-    auto at = [&](size_t k, int64_t i) { return *reinterpret_cast<const T*>(p[k] + i * s[k]); };
-    R* o = reinterpret_cast<R*>(p[0]);
-    const int64_t so = s[0];
-    for (int64_t i = 0; i < n; ++i) {
-      R* dst = reinterpret_cast<R*>(reinterpret_cast<char*>(o) + i * so);
-      if constexpr (N == 1) *dst = Fn::f(at(1, i));
-      else if constexpr (N == 2) *dst = Fn::f(at(1, i), at(2, i));
-      else *dst = Fn::f(at(1, i), at(2, i), at(3, i));
-    }
-  });
+  for_each_strided<N + 1>(out.shape(), ptrs, strides,
+                          [](auto p, auto s, int64_t n) { loop_typed<Fn, N, T>(p, s, n); });
 }
 
-template <class Fn, size_t N, TypeRule Rule>
-void run_dispatch(DType k, const std::vector<Array>& ins, const Array& out) {
-  // Only the compute dtypes a row's type rule can produce are instantiated.
+// One run of n elements given as raw pointers (the fused kernels' entry).
+template <class Fn, size_t N, class T>
+void run_typed_1d(int64_t n, char* out, int64_t so, const char* const* ins, const int64_t* si) {
+  std::array<char*, N + 1> p;
+  std::array<int64_t, N + 1> s;
+  p[0] = out;
+  s[0] = so;
+  for (size_t k = 0; k < N; ++k) {
+    p[k + 1] = const_cast<char*>(ins[k]);
+    s[k + 1] = si[k];
+  }
+  loop_typed<Fn, N, T>(p, s, n);
+}
+
+// Calls run(T{}) with the storage type of compute dtype k, instantiating only
+// the dtypes a row's type rule can produce.
+template <TypeRule Rule, class Run>
+void dispatch_rule(DType k, Run&& run) {
   constexpr bool floats = Rule != TypeRule::BITWISE;
   constexpr bool ints = Rule != TypeRule::FLOAT && Rule != TypeRule::DIV;
   constexpr bool bools = ints && Rule != TypeRule::NOBOOL && Rule != TypeRule::BOOL_INT8;
@@ -188,13 +216,23 @@ void run_dispatch(DType k, const std::vector<Array>& ins, const Array& out) {
     constexpr bool is_b = std::is_same_v<T, bool>;
     constexpr bool is_i = std::is_integral_v<T> && !is_b;
     if constexpr ((is_f && floats) || (is_b && bools) || (is_i && ints)) {
-      run_typed<Fn, N, T>(ins, out);
+      run(t);
       return true;
     }
     return false;
   });
   if (!done)
     throw std::logic_error("elemwise kernel: no loop for compute dtype " + std::string(dtype_name(k)));
+}
+
+template <class Fn, size_t N, TypeRule Rule>
+void run_dispatch_1d(DType k, int64_t n, char* out, int64_t so, const char* const* ins, const int64_t* si) {
+  dispatch_rule<Rule>(k, [&](auto t) { run_typed_1d<Fn, N, decltype(t)>(n, out, so, ins, si); });
+}
+
+template <class Fn, size_t N, TypeRule Rule>
+void run_dispatch(DType k, const std::vector<Array>& ins, const Array& out) {
+  dispatch_rule<Rule>(k, [&](auto t) { run_typed<Fn, N, decltype(t)>(ins, out); });
 }
 
 void run_kernel(ScalarOpId id, DType k, const std::vector<Array>& ins, const Array& out) {
@@ -277,8 +315,33 @@ Array exact_int_cmp(ScalarOpId id, const std::vector<Array>& inputs, const Shape
 
 }  // namespace
 
-Array elemwise_eval(ScalarOpId id, const std::vector<Array>& inputs) {
+DType elemwise_kernel_dtype(ScalarOpId id, const std::vector<DType>& ds) {
+  DType comp = elemwise_compute_dtype(id, ds);
+  // float16/bfloat16 are computed in float32 and rounded once, as NumPy does.
+  return (comp == DType::Float16 || comp == DType::BFloat16) ? DType::Float32 : comp;
+}
+
+bool elemwise_is_exact_int_cmp(ScalarOpId id, const std::vector<DType>& ds) {
+  return ds.size() == 2 && is_exact_int_cmp(id, ds);
+}
+
+void detail::elemwise_run_1d(ScalarOpId id, DType kern, int64_t n, char* out, int64_t out_stride,
+                             const char* const* ins, const int64_t* in_strides) {
+  switch (id) {
+#define THEON_ELEMWISE(name, arity, r)                                                                       \
+  case ScalarOpId::name:                                                                                     \
+    return run_dispatch_1d<detail::ScalarFn<ScalarOpId::name>, arity, TypeRule::r>(kern, n, out, out_stride, \
+                                                                                   ins, in_strides);
+#include "theon/ops/elemwise.def"
+#undef THEON_ELEMWISE
+  }
+}
+
+Array elemwise_eval(ScalarOpId id, const std::vector<Array>& inputs, int inplace_input) {
   const auto& info = scalar_op_info(id);
+  // Only the caller holds an inplace candidate's buffer: nothing else can see it overwritten.
+  bool sole_owner = inplace_input >= 0 && size_t(inplace_input) < inputs.size() &&
+                    inputs[size_t(inplace_input)].buffer().use_count() == 1;
   std::vector<DType> ds;
   Shape shape;
   for (const auto& a : inputs) {
@@ -287,9 +350,7 @@ Array elemwise_eval(ScalarOpId id, const std::vector<Array>& inputs) {
   }
   DType res = elemwise_result_dtype(id, ds);
   if (is_exact_int_cmp(id, ds)) return exact_int_cmp(id, inputs, shape);
-  DType comp = elemwise_compute_dtype(id, ds);
-  // float16/bfloat16 are computed in float32 and rounded once, as NumPy does.
-  DType kern = (comp == DType::Float16 || comp == DType::BFloat16) ? DType::Float32 : comp;
+  DType kern = elemwise_kernel_dtype(id, ds);
   std::vector<Array> ins;
   for (size_t i = 0; i < inputs.size(); ++i) {
     DType want = (info.rule == TypeRule::WHERE && i == 0) ? DType::Bool : kern;
@@ -298,13 +359,21 @@ Array elemwise_eval(ScalarOpId id, const std::vector<Array>& inputs) {
     ins.push_back(a.broadcast_to(shape));
   }
   bool bool_out = info.rule == TypeRule::CMP || info.rule == TypeRule::PRED;
-  Array out = Array::empty(bool_out ? DType::Bool : kern, shape);
+  DType out_dtype = bool_out ? DType::Bool : kern;
+  Array out;
+  if (sole_owner) {
+    // The loop reads each element before writing it, at the same place (or
+    // reads a converted copy), so it may write over that operand.
+    const Array& in = inputs[size_t(inplace_input)];
+    if (in.dtype() == out_dtype && out_dtype == res && in.shape() == shape && in.is_c_contiguous()) out = in;
+  }
+  if (!out.defined()) out = Array::empty(out_dtype, shape);
   run_kernel(id, kern, ins, out);
   return out.dtype() == res ? out : out.astype(res);
 }
 
 void Elemwise::perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const {
-  outputs[0] = elemwise_eval(id_, inputs);
+  outputs[0] = elemwise_eval(id_, inputs, inplace_);
 }
 
 Var elemwise(ScalarOpId id, std::vector<Var> inputs) {

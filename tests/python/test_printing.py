@@ -61,7 +61,7 @@ def test_debugprint_stdout(capsys):
 
 def test_debugprint_compiled_function():
     x, w, y, z = graph()
-    f = theano.function([x], z, updates=[(w, w * 2)])
+    f = theano.function([x], z, updates=[(w, w * 2)], mode="FAST_COMPILE")
     text = theano.printing.debugprint(f, file="str")
     lines = text.splitlines()
     # nodes show their position in the execution order
@@ -70,6 +70,16 @@ def test_debugprint_compiled_function():
     assert "Updates:" in text and "w <- " in text
     order = f.toposort()
     assert order.index("dot") < order.index("Elemwise{exp}") < order.index("Elemwise{add}")
+
+
+def test_debugprint_shows_the_optimized_graph():
+    x, w, y, z = graph()  # z = exp(dot(x, w)) + dot(x, w)
+    f = theano.function([x], z)
+    text = theano.printing.debugprint(f, file="str")
+    first = text.splitlines()[0]
+    # the fused composite, its scalar program on one line
+    assert re.match(r"Composite\{exp\(i0\) \+ i0\}(\(inplace 0\))? \[id A\] <TensorType\(float64, vector\)> 'z'", first), text
+    assert "Elemwise{exp}" not in text and "dot" in text
 
 
 def test_debugprint_rejects_other_objects():
@@ -120,7 +130,7 @@ def test_graph_to_dot_escapes_names():
 
 def test_pydotprint_dot_file(tmp_path, capsys):
     x, w, y, z = graph()
-    f = theano.function([x], z)
+    f = theano.function([x], z, mode="FAST_COMPILE")
     out = theano.printing.pydotprint(f, outfile=str(tmp_path / "g.dot"))
     assert out.endswith("g.dot")
     text = (tmp_path / "g.dot").read_text()

@@ -35,10 +35,35 @@ DType elemwise_result_dtype(ScalarOpId id, const std::vector<DType>& inputs);
 // The dtype inputs are converted to before the scalar function runs.
 DType elemwise_compute_dtype(ScalarOpId id, const std::vector<DType>& inputs);
 
+// The dtype the scalar loop runs in: the compute dtype, except that float16
+// and bfloat16 are computed in float32 (and the result rounded once).
+DType elemwise_kernel_dtype(ScalarOpId id, const std::vector<DType>& inputs);
+// True for comparisons of a signed with an unsigned 64-bit-range integer,
+// which Elemwise computes exactly in a loop of their own (not in the promoted
+// float64, where 2**63 - 1 == 2**63).
+bool elemwise_is_exact_int_cmp(ScalarOpId id, const std::vector<DType>& inputs);
+// Static broadcasting of input types (a known non-1 dim wins); throws
+// std::invalid_argument prefixed with [who] naming the shapes when they clash.
+std::vector<int64_t> broadcast_static_shape(const std::string& who, const std::vector<Var>& inputs);
+
+namespace detail {
+// Elemwise's scalar loop over one run of n elements: out[i] = f(ins[0][i], ...),
+// where out and each ins[k] advance by their own byte stride. The operands
+// must already be in the kernel dtype `kern` (elemwise_kernel_dtype; the
+// condition of switch_ too), and out holds bool for comparisons and
+// predicates, else `kern`. Fused kernels call it on blocks of a larger loop.
+void elemwise_run_1d(ScalarOpId id, DType kern, int64_t n, char* out, int64_t out_stride,
+                     const char* const* ins, const int64_t* in_strides);
+}  // namespace detail
+
 class Elemwise : public Op {
  public:
-  explicit Elemwise(ScalarOpId id) : id_(id) {}
+  // inplace_input >= 0: the inplace variant, which may write its result into
+  // that input's buffer when, at run time, nothing else holds the buffer, its
+  // shape is the output's, it is C-contiguous and of the kernel's output dtype.
+  explicit Elemwise(ScalarOpId id, int inplace_input = -1) : id_(id), inplace_(inplace_input) {}
   ScalarOpId scalar_op() const { return id_; }
+  int inplace_input() const { return inplace_; }
   std::string name() const override;
   std::string props() const override;
   std::vector<TensorType> infer_type(const std::vector<Var>& inputs) const override;
@@ -49,6 +74,7 @@ class Elemwise : public Op {
 
  private:
   ScalarOpId id_;
+  int inplace_;
 };
 
 // Converts to another dtype (NumPy astype semantics, unsafe casts allowed).
@@ -70,7 +96,8 @@ class Cast : public Op {
 
 Var elemwise(ScalarOpId id, std::vector<Var> inputs);
 // Runs one elementwise op on arrays (used by ops that compose elementwise steps).
-Array elemwise_eval(ScalarOpId id, const std::vector<Array>& inputs);
+// inplace_input >= 0: write into that input's buffer when it is safe (see Elemwise).
+Array elemwise_eval(ScalarOpId id, const std::vector<Array>& inputs, int inplace_input = -1);
 Var cast(const Var& x, DType dtype);
 
 // One function per table row: theon::add(a, b), theon::exp(x), theon::clip(x, lo, hi)...

@@ -1,5 +1,6 @@
 // theon/ops/families.h — the op families beyond the core (one header each).
 #pragma once
+#include "theon/ops/composite.h"
 #include "theon/ops/creation.h"
 #include "theon/ops/join.h"
 #include "theon/ops/shape_extra.h"
@@ -12,3 +13,5 @@
 #include "theon/ops/pool.h"
 #include "theon/ops/batchnorm.h"
 #include "theon/ops/random.h"
+#include "theon/ops/nnet_fused.h"
+#include "theon/ops/gemm.h"

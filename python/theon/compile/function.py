@@ -51,12 +51,37 @@ def _pairs(x, what):
 class Function:
     """A compiled theon function. Call it with arrays (positionally or by name)."""
 
-    def __init__(self, core, single, inputs, outputs):
+    def __init__(self, core, single, inputs, outputs, mode=None):
         self._core = core
         self._single = single
         self.inputs = inputs
         self.outputs = outputs
         self.name = core.name
+        self._mode = mode
+
+    @property
+    def mode(self):
+        """The Mode the function was compiled with (its ``name`` is the resolved mode:
+        FAST_RUN, FAST_COMPILE, None, DebugMode or NanGuardMode)."""
+        if self._mode is None or self._mode.name != self._core.mode:
+            return get_mode(self._core.mode)
+        return self._mode
+
+    def rewrites_applied(self):
+        """Which rewrites changed the graph and how many times: ``{name: count}``."""
+        return dict(self._core.rewrites_applied())
+
+    def rewrite_seconds(self):
+        """How long the optimizer took, in seconds."""
+        return self._core.rewrite_seconds()
+
+    def rewrite_warnings(self):
+        """The optimizer's warnings (e.g. a replacement of the wrong type it refused); empty when all went well."""
+        return list(self._core.rewrite_warnings())
+
+    def debugprint(self, print_type=True, depth=-1, ids=True):
+        """The compiled (optimized) graph as text."""
+        return self._core.debugprint(print_type, depth, ids)
 
     def __call__(self, *args, **kwargs):
         out = self._core(*args, **kwargs)
@@ -92,12 +117,17 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
     (the call returns a list). ``updates`` maps shared variables to their new
     values, computed from the values before the call and applied after all
     outputs are computed; if the call fails, no shared variable changes.
+    ``mode`` is a Mode or a mode name (FAST_RUN, FAST_COMPILE, None,
+    DebugMode, NanGuardMode; default config.mode). ``no_default_updates=True``
+    ignores the default updates of shared variables (e.g. random streams).
     """
     if not isinstance(inputs, (list, tuple)):
         raise TypeError("function: inputs must be a list or tuple of Variables or In instances")
     if name is not None and not isinstance(name, str):
         raise TypeError(f"function: name must be a string, got {type(name).__name__}")
     mode = get_mode(mode)
+    if not isinstance(no_default_updates, bool):
+        raise TypeError("function: no_default_updates must be True or False (a list of variables is not supported)")
     single = outputs is not None and not isinstance(outputs, (list, tuple))
     outs = [] if outputs is None else ([outputs] if single else list(outputs))
     out_vars = []
@@ -131,7 +161,9 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
                                if v.ndim == k.ndim else ""))
         ups.append((k, v))
     gv = _pairs(givens, "givens")
-    core = _core.function(in_specs, out_vars, ups, gv, mode.name, name or "",
-                          bool(allow_input_downcast), on_unused_input or "", profile)
-    f = Function(core, single, inputs, outs)
+    core = _core.function(in_specs, out_vars, ups, gv, mode=mode.name, name=name or "",
+                          allow_input_downcast=bool(allow_input_downcast), on_unused_input=on_unused_input or "",
+                          profile=profile, including=mode.included, excluding=mode.excluded,
+                          requiring=mode.required, no_default_updates=bool(no_default_updates))
+    f = Function(core, single, inputs, outs, mode)
     return f
