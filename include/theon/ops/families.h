@@ -12,3 +12,4 @@
 #include "theon/ops/pool.h"
 #include "theon/ops/batchnorm.h"
 #include "theon/ops/random.h"
+#include "theon/ops/ifelse.h"
