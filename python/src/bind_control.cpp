@@ -1,5 +1,9 @@
-// Python bindings of control flow (theon/ops/ifelse.h): the lazy ifelse.
+// Python bindings of control flow (theon/ops/ifelse.h, op_from_graph.h): the
+// lazy ifelse and subgraphs packaged as ops.
 #include <theon/ops/ifelse.h>
+#include <theon/ops/op_from_graph.h>
+
+#include <nanobind/stl/shared_ptr.h>
 
 #include "common.h"
 
@@ -19,4 +23,12 @@ void init_control(nb::module_& m) {
           return ifelse(py::to_var(cond), var_list(then_branch), var_list(else_branch));
         },
         nb::arg("condition"), nb::arg("then_branch"), nb::arg("else_branch"));
+  nb::class_<OpFromGraph>(m, "OpFromGraph")
+      .def("__call__", [](const OpFromGraph& op, nb::args args) { return op(var_list(args)); })
+      .def_prop_ro("name", &OpFromGraph::name);
+  m.def("op_from_graph",
+        [](nb::handle inputs, nb::handle outputs, std::string name) {
+          return op_from_graph(var_list(inputs), var_list(outputs), name);
+        },
+        nb::arg("inputs"), nb::arg("outputs"), nb::arg("name") = "");
 }

@@ -13,3 +13,4 @@
 #include "theon/ops/batchnorm.h"
 #include "theon/ops/random.h"
 #include "theon/ops/ifelse.h"
+#include "theon/ops/op_from_graph.h"

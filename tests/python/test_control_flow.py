@@ -1,4 +1,4 @@
-"""ifelse: lazy (the other branch's ops never run, as the profile's call counts show), values, gradients."""
+"""Control flow: ifelse (lazy: the other branch's ops never run, as the profile's call counts show), values, gradients; OpFromGraph."""
 import numpy as np
 import pytest
 
@@ -50,3 +50,20 @@ def test_bad_input():
         ifelse(T.bscalar("c"), x, T.fvector())
     with pytest.raises(TypeError):
         ifelse(T.bscalar("c"), [x], x)
+
+
+def test_op_from_graph():
+    from theon.compile.builders import OpFromGraph
+
+    x, y = T.dvectors("x", "y")
+    op = OpFromGraph([x, y], [x * y + T.exp(x)])
+    a, b = T.dvectors("a", "b")
+    z = op(a, b)
+    av, bv = np.array([0.5, -1.0]), np.array([2.0, 3.0])
+    for mode in ("FAST_RUN", "FAST_COMPILE"):
+        f = theon.function([a, b], [z, theon.grad(T.sum(z), a)], mode=mode)
+        r = f(av, bv)
+        np.testing.assert_allclose(r[0], av * bv + np.exp(av))
+        np.testing.assert_allclose(r[1], bv + np.exp(av))
+    with pytest.raises((ValueError, TypeError)):
+        OpFromGraph([x], [x + y])
