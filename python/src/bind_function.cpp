@@ -3,6 +3,8 @@
 
 #include "common.h"
 
+#include <nanobind/stl/tuple.h>
+
 using namespace theon;
 
 namespace {
@@ -73,6 +75,11 @@ void init_function(nb::module_& m) {
         return r;
       })
       .def("profile_summary", &Function::profile_summary)
+      .def("profile", [](const Function& f) {
+        std::vector<std::tuple<std::string, int64_t, double>> r;
+        for (const auto& p : f.profile()) r.emplace_back(p.op, p.calls, p.seconds);
+        return r;
+      })
       .def("debugprint", [](const Function& f, bool print_type, int depth, bool ids) {
              return debugprint(f, DebugPrintOptions{print_type, depth, ids});
            },

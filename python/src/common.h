@@ -56,3 +56,4 @@ void init_nnet(nb::module_& m);
 void init_random(nb::module_& m);
 void init_autodiff(nb::module_& m);
 void init_datasets(nb::module_& m);
+void init_control(nb::module_& m);

@@ -18,4 +18,5 @@ NB_MODULE(_core, m) {
   init_random(m);
   init_autodiff(m);
   init_datasets(m);
+  init_control(m);
 }

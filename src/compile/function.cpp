@@ -12,6 +12,7 @@
 
 #include "theon/config.h"
 #include "theon/graph/shared.h"
+#include "theon/ops/ifelse.h"
 
 namespace theon {
 
@@ -209,6 +210,12 @@ std::shared_ptr<Function> function(std::vector<In> inputs, std::vector<Var> outp
     for (int s : f->steps_[k].in_slots) last_use[s] = k;
   for (auto [s, k] : last_use)
     if (!keep.count(s)) f->steps_[k].release.push_back(s);
+  // Graphs with ifelse run lazily: each slot knows the step that computes it.
+  f->producer_.assign(size_t(f->num_slots_), -1);
+  for (size_t k = 0; k < f->steps_.size(); ++k) {
+    for (int s : f->steps_[k].out_slots) f->producer_[size_t(s)] = int(k);
+    f->lazy_ |= dynamic_cast<const IfElse*>(f->steps_[k].node->op.get()) != nullptr;
+  }
   // A slot read once, by its last reader, is handed over (moved) to that step,
   // so an inplace op can see that it holds the only reference to the buffer.
   for (auto& st : f->steps_) {
@@ -267,36 +274,9 @@ std::vector<Array> Function::call(const std::vector<std::optional<Array>>& posit
   for (const auto& [s, v] : constant_slots_) values[s] = v;
   for (const auto& [s, v] : shared_slots_) values[s] = v->storage->value;
 
-  std::vector<Array> ins, outs;
-  for (size_t k = 0; k < steps_.size(); ++k) {
-    const Step& st = steps_[k];
-    ins.clear();
-    for (size_t i = 0; i < st.in_slots.size(); ++i)
-      ins.push_back(st.move_in[i] ? std::move(values[st.in_slots[i]]) : values[st.in_slots[i]]);
-    outs.assign(st.out_slots.size(), Array());
-    auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    try {
-      st.node->op->perform(ins, outs);
-    } catch (...) {
-      rethrow_with_node(st.node);
-    }
-    if (profile_) {
-      step_seconds_[k] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      ++step_calls_[k];
-    }
-    for (size_t i = 0; i < outs.size(); ++i) {
-      const TensorType& t = st.node->outputs[i].type;
-      if (!outs[i].defined() || outs[i].dtype() != t.dtype || outs[i].ndim() != t.ndim())
-        throw std::logic_error("internal error: " + st.node->op->name() + " produced " +
-                               (outs[i].defined() ? std::string(dtype_name(outs[i].dtype())) + " of rank " +
-                                                        std::to_string(outs[i].ndim())
-                                                  : std::string("nothing")) +
-                               " for output type " + t.str());
-      if (nan_guard_) check_finite(st.node, int(i), outs[i]);
-      values[st.out_slots[i]] = std::move(outs[i]);
-    }
-    for (int s : st.release) values[s] = Array();
-  }
+  if (lazy_) run_lazy(values);
+  else
+    for (size_t k = 0; k < steps_.size(); ++k) run_step(k, values, true);
 
   // Returned arrays never alias inputs or shared state.
   auto detach = [&](const Array& a) {
@@ -381,6 +361,93 @@ void Function::run_debug_checks(const std::vector<Array>& args) const {
     const auto& c = debug_checks_[k];
     throw BadOptimization("DebugMode: rewrite '" + c.rewrite + "' changed a value: " + why + "\n  before: " +
                           c.before.str() + "\n  after:  " + c.after.str());
+  }
+}
+
+// Runs step k on the values of its input slots; `release` frees the slots
+// whose last reader it is (the eager schedule) and moves them into the op.
+void Function::run_step(size_t k, std::vector<Array>& values, bool release) {
+  const Step& st = steps_[k];
+  std::vector<Array> ins, outs(st.out_slots.size());
+  ins.reserve(st.in_slots.size());
+  for (size_t i = 0; i < st.in_slots.size(); ++i)
+    ins.push_back(release && st.move_in[i] ? std::move(values[st.in_slots[i]]) : values[st.in_slots[i]]);
+  auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+  try {
+    st.node->op->perform(ins, outs);
+  } catch (...) {
+    rethrow_with_node(st.node);
+  }
+  if (profile_) {
+    step_seconds_[k] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ++step_calls_[k];
+  }
+  for (size_t i = 0; i < outs.size(); ++i) {
+    const TensorType& t = st.node->outputs[i].type;
+    if (!outs[i].defined() || outs[i].dtype() != t.dtype || outs[i].ndim() != t.ndim())
+      throw std::logic_error("internal error: " + st.node->op->name() + " produced " +
+                             (outs[i].defined() ? std::string(dtype_name(outs[i].dtype())) + " of rank " +
+                                                      std::to_string(outs[i].ndim())
+                                                : std::string("nothing")) +
+                             " for output type " + t.str());
+    if (nan_guard_) check_finite(st.node, int(i), outs[i]);
+    values[st.out_slots[i]] = std::move(outs[i]);
+  }
+  if (release)
+    for (int s : st.release) values[s] = Array();
+}
+
+// The lazy schedule (graphs with ifelse): computes what the outputs demand,
+// depth first with an explicit stack; an IfElse node asks for its condition,
+// then only for the branch it takes. Values live until the call ends.
+void Function::run_lazy(std::vector<Array>& values) {
+  std::vector<char> done(steps_.size(), 0);
+  std::vector<int> stack;
+  std::vector<int> roots(output_slots_.begin(), output_slots_.end());
+  roots.insert(roots.end(), update_slots_.begin(), update_slots_.end());
+  auto ready = [&](int slot) { return producer_[slot] < 0 || done[producer_[slot]]; };
+  for (int root : roots) {
+    if (ready(root)) continue;
+    stack.push_back(producer_[root]);
+    while (!stack.empty()) {
+      int k = stack.back();
+      if (done[k]) {
+        stack.pop_back();
+        continue;
+      }
+      const Step& st = steps_[k];
+      std::vector<int> needed;
+      if (auto* ie = dynamic_cast<const IfElse*>(st.node->op.get())) {
+        int cond = st.in_slots[0];
+        if (!ready(cond)) needed.push_back(cond);
+        else {
+          bool take_then = values[cond].item_double() != 0.0;
+          int n = ie->n_outs();
+          for (int i = 0; i < n; ++i) {
+            int s = st.in_slots[size_t(take_then ? 1 + i : 1 + n + i)];
+            if (!ready(s)) needed.push_back(s);
+          }
+          if (needed.empty()) {
+            for (int i = 0; i < n; ++i)
+              values[st.out_slots[size_t(i)]] = values[st.in_slots[size_t(take_then ? 1 + i : 1 + n + i)]];
+            if (profile_) ++step_calls_[size_t(k)];
+            done[k] = 1;
+            stack.pop_back();
+            continue;
+          }
+        }
+      } else {
+        for (int s : st.in_slots)
+          if (!ready(s)) needed.push_back(s);
+      }
+      if (needed.empty()) {
+        run_step(size_t(k), values, false);
+        done[k] = 1;
+        stack.pop_back();
+      } else {
+        for (int s : needed) stack.push_back(producer_[s]);
+      }
+    }
   }
 }
 

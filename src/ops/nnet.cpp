@@ -201,6 +201,15 @@ Var categorical_crossentropy(const Var& coding_dist, const Var& true_dist) {
 Var binary_crossentropy(const Var& output, const Var& target) {
   if (output.dtype() == DType::Bool)
     throw std::invalid_argument("[binary_crossentropy] output must be numeric, got " + output.type().str());
+  // Of a sigmoid, the loss is built from its logits: t*softplus(-z) + (1-t)*softplus(z)
+  // is the same value without overflow, and its gradient (sigmoid(z) - t) stays
+  // finite where the literal form divides by a sigmoid that rounded to 0 or 1.
+  if (auto* e = output.owner() ? dynamic_cast<const Elemwise*>(output.owner()->op.get()) : nullptr;
+      e && e->scalar_op() == ScalarOpId::sigmoid) {
+    const Var& z = output.owner()->inputs[0];
+    return cast(add(mul(target, softplus(neg(z))), mul(1.0 - target, softplus(z))),
+                promote_types(output.dtype(), target.dtype()));
+  }
   return neg(add(mul(target, log(output)), mul(1.0 - target, log(1.0 - output))));
 }
 

@@ -9,6 +9,8 @@
 #include "theon/ops/elemwise.h"
 #include "theon/ops/shape.h"
 #include "theon/runtime/strided.h"
+#include "theon/runtime/thread_pool.h"
+#include "reduce_kernels.h"
 
 namespace theon {
 
@@ -109,39 +111,30 @@ void reduce_rows(ReduceKind kind, const T* src, Out* dst, int64_t rows, int64_t 
     switch (kind) {
       case ReduceKind::Mean: {
         // In double for integers too, as NumPy: an int64 sum would wrap.
-        double acc = 0;
-        for (int64_t i = 0; i < n; ++i) acc += double(p[i]);
-        dst[r] = convert<Out>(acc / double(n));
+        dst[r] = convert<Out>(reduce_kernels::sum_run<double>(p, n) / double(n));
         break;
       }
       case ReduceKind::Sum: {
-        Acc acc = 0;
-        if constexpr (std::is_integral_v<Acc>) {
-          using UA = std::make_unsigned_t<Acc>;
-          UA u = 0;
-          for (int64_t i = 0; i < n; ++i) u += UA(Acc(p[i]));
-          acc = Acc(u);
-        } else {
-          for (int64_t i = 0; i < n; ++i) acc += Acc(p[i]);
-        }
-        dst[r] = convert<Out>(acc);
+        dst[r] = convert<Out>(reduce_kernels::sum_run<Acc>(p, n));
         break;
       }
       case ReduceKind::Prod: {
-        if constexpr (std::is_integral_v<Acc>) {
-          using UA = std::make_unsigned_t<Acc>;
-          UA u = 1;
-          for (int64_t i = 0; i < n; ++i) u *= UA(Acc(p[i]));
-          dst[r] = convert<Out>(Acc(u));
-        } else {
-          Acc acc = 1;
-          for (int64_t i = 0; i < n; ++i) acc *= Acc(p[i]);
-          dst[r] = convert<Out>(acc);
-        }
+        dst[r] = convert<Out>(reduce_kernels::prod_run<Acc>(p, n));
         break;
       }
       case ReduceKind::Max:
-      case ReduceKind::Min:
+      case ReduceKind::Min: {
+        if (n == 0 && !initial) break;  // refused before the kernel runs
+        if (!initial) {
+          dst[r] = convert<Out>(reduce_kernels::extreme_run(p, n, kind == ReduceKind::Max));
+          break;
+        }
+        // The initial value takes part like one more element (NaN still wins).
+        double v = n ? double(reduce_kernels::extreme_run(p, n, kind == ReduceKind::Max)) : *initial;
+        bool init_better = kind == ReduceKind::Max ? v < *initial : *initial < v;
+        dst[r] = convert<Out>(init_better ? *initial : v);
+        break;
+      }
       case ReduceKind::ArgMax:
       case ReduceKind::ArgMin: {
         bool want_max = kind == ReduceKind::Max || kind == ReduceKind::ArgMax;
@@ -181,7 +174,111 @@ void reduce_rows(ReduceKind kind, const T* src, Out* dst, int64_t rows, int64_t 
   }
 }
 
+// Work per task: about this many input elements.
+constexpr int64_t kGrainElems = 1 << 15;
+
+// Rows in parallel; one huge row (a full reduction) in fixed chunks whose
+// partial results are combined in order, so the bits never depend on the
+// number of threads.
+template <class Acc, class T, class Out>
+void reduce_parallel(ReduceKind kind, const T* src, Out* dst, int64_t rows, int64_t n,
+                     const std::optional<double>& initial) {
+  constexpr int64_t kChunk = 1 << 16;
+  bool splittable = kind == ReduceKind::Sum || kind == ReduceKind::Mean ||
+                    ((kind == ReduceKind::Max || kind == ReduceKind::Min) && !initial);
+  if constexpr (!std::is_same_v<T, bool>) if (rows == 1 && n > 2 * kChunk && splittable) {
+    int64_t chunks = (n + kChunk - 1) / kChunk;
+    using Part = std::conditional_t<std::is_floating_point_v<T> || std::is_integral_v<Acc>,
+                                    std::conditional_t<std::is_floating_point_v<T>, double, Acc>, Acc>;
+    std::vector<Part> part(static_cast<size_t>(chunks));
+    std::vector<T> ext(static_cast<size_t>(chunks));
+    parallel_for(chunks, 1, [&](int64_t b, int64_t e) {
+      for (int64_t c = b; c < e; ++c) {
+        int64_t len = std::min(kChunk, n - c * kChunk);
+        if (kind == ReduceKind::Max || kind == ReduceKind::Min)
+          ext[size_t(c)] = reduce_kernels::extreme_run(src + c * kChunk, len, kind == ReduceKind::Max);
+        else if (kind == ReduceKind::Mean)
+          part[size_t(c)] = Part(reduce_kernels::sum_run<double>(src + c * kChunk, len));
+        else
+          part[size_t(c)] = Part(reduce_kernels::sum_run<Acc>(src + c * kChunk, len));
+      }
+    });
+    if (kind == ReduceKind::Max || kind == ReduceKind::Min) {
+      dst[0] = convert<Out>(reduce_kernels::extreme_run(ext.data(), chunks, kind == ReduceKind::Max));
+    } else if (kind == ReduceKind::Mean) {
+      double acc = 0;
+      for (auto v : part) acc += double(v);
+      dst[0] = convert<Out>(acc / double(n));
+    } else {
+      dst[0] = convert<Out>(reduce_kernels::sum_run<Acc>(part.data(), chunks));
+    }
+    return;
+  }
+  int64_t grain = std::max<int64_t>(1, kGrainElems / std::max<int64_t>(n, 1));
+  parallel_for(rows, grain, [&](int64_t b, int64_t e) {
+    reduce_rows<Acc, T, Out>(kind, src + b * n, dst + b, e - b, n, initial);
+  });
+}
+
 }  // namespace
+
+// Reducing the leading axes of a C-contiguous array: whole rows are added
+// into a row of accumulators (vectorized along the kept axes, threads over
+// column ranges) instead of transposing the input first.
+bool Reduce::leading_axes_fast_path(const Array& x, int64_t n, const Shape& kept, const Shape& out_shape,
+                                    std::vector<Array>& out) const {
+  bool kind_ok = kind_ == ReduceKind::Sum || kind_ == ReduceKind::Mean || kind_ == ReduceKind::Prod ||
+                 ((kind_ == ReduceKind::Max || kind_ == ReduceKind::Min) && !initial_);
+  if (!kind_ok || n < 2 || kept.empty() || !x.is_c_contiguous() || x.dtype() == DType::Float16 ||
+      x.dtype() == DType::BFloat16 || x.dtype() == DType::Bool)
+    return false;
+  for (size_t i = 0; i < axes_.size(); ++i)
+    if (axes_[i] != int(i)) return false;
+  const int64_t cols = shape_size(kept);
+  if (cols == 0) return false;
+  DType res = reduce_result_dtype(kind_, x.dtype());
+  Array dst = Array::empty(res, out_shape);
+  visit_dtype(x.dtype(), [&](auto t) {
+    using T = decltype(t);
+    if constexpr (std::is_same_v<T, float16> || std::is_same_v<T, bfloat16> || std::is_same_v<T, bool>) {
+      throw std::logic_error("unreachable");
+    } else {
+      using Acc0 = std::conditional_t<std::is_floating_point_v<T>, double,
+                                      std::conditional_t<std::is_unsigned_v<T> && !std::is_same_v<T, bool>,
+                                                         uint64_t, int64_t>>;
+      const T* src = x.data_as<T>();
+      visit_dtype(res, [&](auto o) {
+        using Out = decltype(o);
+        Out* d = dst.data_as<Out>();
+        // Wide column blocks: each task streams whole row segments.
+        int64_t grain = std::max<int64_t>(1024, kGrainElems / n);
+        parallel_for(cols, grain, [&](int64_t b, int64_t e) {
+          const int64_t w = e - b;
+          if (kind_ == ReduceKind::Max || kind_ == ReduceKind::Min) {
+            std::vector<T> acc(src + b, src + e);
+            for (int64_t i = 1; i < n; ++i)
+              reduce_kernels::extreme_row(acc.data(), src + i * cols + b, w, kind_ == ReduceKind::Max);
+            for (int64_t j = 0; j < w; ++j) d[b + j] = convert<Out>(acc[size_t(j)]);
+          } else if (kind_ == ReduceKind::Mean) {
+            std::vector<double> acc(size_t(w), 0.0);
+            for (int64_t i = 0; i < n; ++i) reduce_kernels::add_row(acc.data(), src + i * cols + b, w);
+            for (int64_t j = 0; j < w; ++j) d[b + j] = convert<Out>(acc[size_t(j)] / double(n));
+          } else {
+            using Acc = Acc0;
+            std::vector<Acc> acc(size_t(w), Acc(kind_ == ReduceKind::Prod ? 1 : 0));
+            for (int64_t i = 0; i < n; ++i) {
+              if (kind_ == ReduceKind::Prod) reduce_kernels::mul_row(acc.data(), src + i * cols + b, w);
+              else reduce_kernels::add_row(acc.data(), src + i * cols + b, w);
+            }
+            for (int64_t j = 0; j < w; ++j) d[b + j] = convert<Out>(acc[size_t(j)]);
+          }
+        });
+      });
+    }
+  });
+  out[0] = dst;
+  return true;
+}
 
 void Reduce::perform(const std::vector<Array>& in, std::vector<Array>& out) const {
   const Array& x = in[0];
@@ -202,6 +299,7 @@ void Reduce::perform(const std::vector<Array>& in, std::vector<Array>& out) cons
   for (int a : axes_) perm.push_back(a);
   if (n == 0 && no_identity(kind_, initial_))
     throw std::invalid_argument("[" + name() + "] zero-size array to reduction operation which has no identity (input shape " + shape_str(x.shape()) + ")");
+  if (leading_axes_fast_path(x, n, kept, keepdims_ ? kept_keepdims : kept, out)) return;
   // float16/bfloat16 are read as float32.
   DType src_dtype = (x.dtype() == DType::Float16 || x.dtype() == DType::BFloat16) ? DType::Float32 : x.dtype();
   Array src = x.transpose(perm).contiguous(src_dtype);
@@ -218,7 +316,7 @@ void Reduce::perform(const std::vector<Array>& in, std::vector<Array>& out) cons
                                                         uint64_t, int64_t>>;
       visit_dtype(res, [&](auto o) {
         using Out = decltype(o);
-        reduce_rows<Acc, T, Out>(kind_, src.data_as<T>(), dst.data_as<Out>(), rows, n, initial_);
+        reduce_parallel<Acc, T, Out>(kind_, src.data_as<T>(), dst.data_as<Out>(), rows, n, initial_);
       });
     }
   });

@@ -52,6 +52,7 @@ RewriteDB& rewrite_db() {
     register_merge_rewrites(d);
     register_constant_folding(d);
     register_canonicalize_rewrites(d);
+    register_inline_rewrites(d);
     register_stabilize_rewrites(d);
     register_specialize_rewrites(d);
     register_fusion_rewrites(d);

@@ -138,7 +138,9 @@ TEST(StabilizeSigmoid, FiniteAtLargeInputs) {
 TEST(StabilizeSigmoid, BinaryCrossentropyOfSigmoidIsFinite) {
   for (DType dt : {DType::Float32, DType::Float64}) {
     Var z = vector(dt, "z"), t = vector(dt, "t");
-    Var loss = binary_crossentropy(sigmoid(z), t);
+    // The literal form (binary_crossentropy(sigmoid(z), t) is built stable from the start).
+    Var s = sigmoid(z);
+    Var loss = neg(add(mul(t, log(s)), mul(1.0 - t, log(1.0 - s))));
     Array zv = f64({1000, -1000, 1000, -1000, 0.5}).astype(dt);
     Array tv = f64({0, 1, 1, 0, 0.25}).astype(dt);
     auto f = compile({z, t}, {loss});
@@ -156,6 +158,15 @@ TEST(StabilizeSigmoid, BinaryCrossentropyOfSigmoidIsFinite) {
       EXPECT_NEAR(at(got, i), want, 1e-5 * (1 + want)) << i;
     }
     expect_same_as_unoptimized({z, t}, {loss}, {random_array(dt, {9}, 5), random_array(dt, {9}, 6, 0, 1)});
+    // The builder's form: finite without any rewrite, and so is its gradient (sigmoid(z) - t).
+    Var built = binary_crossentropy(sigmoid(z), t);
+    auto g = compile({z, t}, {built, grad(sum(built), z)}, "None");
+    auto r = (*g)({zv, tv});
+    for (int64_t i = 0; i < 5; ++i) {
+      double zi = at(zv, i), ti = at(tv, i);
+      EXPECT_NEAR(at(r[0], i), ti * sp(-zi) + (1 - ti) * sp(zi), 1e-4 * (1 + std::abs(zi))) << i;
+      EXPECT_NEAR(at(r[1], i), 1 / (1 + std::exp(-zi)) - ti, 1e-6) << i;
+    }
   }
 }
 

@@ -114,6 +114,8 @@ class Function {
     std::vector<bool> move_in;  // per input: this step is the slot's only and last reader
   };
   void run_debug_checks(const std::vector<Array>& args) const;
+  void run_step(size_t k, std::vector<Array>& values, bool release);
+  void run_lazy(std::vector<Array>& values);
   void check_finite(const ApplyNode* node, int output, const Array& value) const;
   std::vector<In> inputs_;
   std::vector<Var> outputs_;
@@ -131,6 +133,8 @@ class Function {
   std::vector<double> step_seconds_;
   std::vector<int64_t> step_calls_;
   RewriteStats rewrite_stats_;
+  bool lazy_ = false;          // the graph has ifelse: run what the outputs demand
+  std::vector<int> producer_;  // slot -> step computing it (-1: input, constant, shared)
   bool nan_guard_ = false;
   std::vector<RewriteCheck> debug_checks_;
   std::shared_ptr<Function> debug_fn_;  // evaluates every before/after pair, unoptimized

@@ -15,3 +15,5 @@
 #include "theon/ops/random.h"
 #include "theon/ops/nnet_fused.h"
 #include "theon/ops/gemm.h"
+#include "theon/ops/ifelse.h"
+#include "theon/ops/op_from_graph.h"

@@ -33,6 +33,8 @@ class Reduce : public Op {
   const std::optional<double>& initial() const { return initial_; }
 
  private:
+  bool leading_axes_fast_path(const Array& x, int64_t n, const Shape& kept, const Shape& out_shape,
+                              std::vector<Array>& out) const;
   ReduceKind kind_;
   std::vector<int> axes_;
   bool keepdims_;

@@ -103,6 +103,7 @@ void register_stabilize_rewrites(RewriteDB& db);
 void register_specialize_rewrites(RewriteDB& db);
 void register_fusion_rewrites(RewriteDB& db);
 void register_inplace_rewrites(RewriteDB& db);
+void register_inline_rewrites(RewriteDB& db);
 
 // Merges equal computations (same op, same inputs) and equal constants; returns how many merged.
 int merge_pass(FunctionGraph& fg);

@@ -1,0 +1,162 @@
+// Reduction kernels over contiguous runs: several independent accumulators
+// per run so the compiler vectorizes them (a single accumulator is a serial
+// dependency chain), and column reductions that add whole rows at a time.
+// Integer sums wrap as NumPy's do (modular arithmetic, so lane order does not
+// matter); float sums accumulate in double.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+
+namespace theon::reduce_kernels {
+
+inline constexpr int kLanes = 8;
+
+template <class Acc, class T>
+Acc sum_run(const T* p, int64_t n) {
+  if constexpr (std::is_integral_v<Acc>) {
+    using U = std::make_unsigned_t<Acc>;
+    U lane[kLanes] = {};
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+      for (int j = 0; j < kLanes; ++j) lane[j] += U(Acc(p[i + j]));
+    U acc = 0;
+    for (int j = 0; j < kLanes; ++j) acc += lane[j];
+    for (; i < n; ++i) acc += U(Acc(p[i]));
+    return Acc(acc);
+  } else if constexpr (std::is_same_v<T, float>) {
+    // float lanes over short blocks (exact enough: 16 terms per lane), each
+    // block's total added in double.
+    constexpr int kW = 16, kBlock = 256;
+    Acc acc = 0;
+    int64_t i = 0;
+    for (; i + kBlock <= n; i += kBlock) {
+      float lane[kW] = {};
+      for (int k = 0; k < kBlock; k += kW)
+        for (int j = 0; j < kW; ++j) lane[j] += p[i + k + j];
+      double block = 0;
+      for (int j = 0; j < kW; ++j) block += double(lane[j]);
+      acc += block;
+    }
+    for (; i < n; ++i) acc += Acc(p[i]);
+    return acc;
+  } else {
+    Acc lane[kLanes] = {};
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+      for (int j = 0; j < kLanes; ++j) lane[j] += Acc(p[i + j]);
+    Acc acc = 0;
+    for (; i < n; ++i) acc += Acc(p[i]);
+    for (int j = 0; j < kLanes; ++j) acc += lane[j];
+    return acc;
+  }
+}
+
+template <class Acc, class T>
+Acc prod_run(const T* p, int64_t n) {
+  if constexpr (std::is_integral_v<Acc>) {
+    using U = std::make_unsigned_t<Acc>;
+    U acc = 1;
+    for (int64_t i = 0; i < n; ++i) acc *= U(Acc(p[i]));
+    return Acc(acc);
+  } else {
+    Acc lane[kLanes] = {1, 1, 1, 1, 1, 1, 1, 1};
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+      for (int j = 0; j < kLanes; ++j) lane[j] *= Acc(p[i + j]);
+    Acc acc = 1;
+    for (; i < n; ++i) acc *= Acc(p[i]);
+    for (int j = 0; j < kLanes; ++j) acc *= lane[j];
+    return acc;
+  }
+}
+
+// Max (or min) of a non-empty run; NaN wins as in NumPy. The vector loop
+// tracks v - v per lane (0 for finite values, NaN for NaN and +-Inf); only a
+// run holding NaN or Inf takes the exact serial path.
+template <class T>
+T extreme_serial(const T* p, int64_t n, bool want_max) {
+  T best = p[0];
+  for (int64_t i = 0; i < n; ++i) {
+    T v = p[i];
+    if constexpr (std::is_floating_point_v<T>)
+      if (v != v) return v;
+    best = want_max ? (v > best ? v : best) : (v < best ? v : best);
+  }
+  return best;
+}
+
+template <class T>
+T extreme_run(const T* p, int64_t n, bool want_max) {
+  if constexpr (std::is_floating_point_v<T>) {
+    constexpr int kW = 16;
+    if (n < kW) return extreme_serial(p, n, want_max);
+    T lane[kW], bad[kW] = {};
+    for (int j = 0; j < kW; ++j) lane[j] = p[j];
+    int64_t i = 0;
+    if (want_max) {
+      for (; i + kW <= n; i += kW)
+        for (int j = 0; j < kW; ++j) {
+          T v = p[i + j];
+          bad[j] += v - v;
+          lane[j] = v > lane[j] ? v : lane[j];
+        }
+    } else {
+      for (; i + kW <= n; i += kW)
+        for (int j = 0; j < kW; ++j) {
+          T v = p[i + j];
+          bad[j] += v - v;
+          lane[j] = v < lane[j] ? v : lane[j];
+        }
+    }
+    T flag = 0;
+    for (int j = 0; j < kW; ++j) flag += bad[j];
+    if (flag != 0) return extreme_serial(p, n, want_max);  // NaN or Inf somewhere
+    T best = lane[0];
+    for (int j = 1; j < kW; ++j) best = want_max ? (lane[j] > best ? lane[j] : best) : (lane[j] < best ? lane[j] : best);
+    for (; i < n; ++i) {
+      T v = p[i];
+      if (v != v) return v;
+      best = want_max ? (v > best ? v : best) : (v < best ? v : best);
+    }
+    return best;
+  } else {
+    return extreme_serial(p, n, want_max);
+  }
+}
+
+// acc[j] (op)= row[j] for j in [0, n): the inner step of a reduction over leading axes.
+template <class Acc, class T>
+void add_row(Acc* acc, const T* row, int64_t n) {
+  if constexpr (std::is_integral_v<Acc>) {
+    using U = std::make_unsigned_t<Acc>;
+    for (int64_t j = 0; j < n; ++j) acc[j] = Acc(U(acc[j]) + U(Acc(row[j])));
+  } else {
+    for (int64_t j = 0; j < n; ++j) acc[j] += Acc(row[j]);
+  }
+}
+template <class Acc, class T>
+void mul_row(Acc* acc, const T* row, int64_t n) {
+  if constexpr (std::is_integral_v<Acc>) {
+    using U = std::make_unsigned_t<Acc>;
+    for (int64_t j = 0; j < n; ++j) acc[j] = Acc(U(acc[j]) * U(Acc(row[j])));
+  } else {
+    for (int64_t j = 0; j < n; ++j) acc[j] *= Acc(row[j]);
+  }
+}
+// NaN wins: once a NaN is in acc it stays (comparisons with NaN are false), and a NaN in row replaces acc.
+template <class T>
+void extreme_row(T* acc, const T* row, int64_t n, bool want_max) {
+  if (want_max)
+    for (int64_t j = 0; j < n; ++j) {
+      T a = acc[j], v = row[j];
+      acc[j] = (v > a || v != v) && a == a ? v : a;
+    }
+  else
+    for (int64_t j = 0; j < n; ++j) {
+      T a = acc[j], v = row[j];
+      acc[j] = (v < a || v != v) && a == a ? v : a;
+    }
+}
+
+}  // namespace theon::reduce_kernels
