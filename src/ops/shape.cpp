@@ -91,10 +91,14 @@ Var shape_i(const Var& x, int i) {
   int64_t s = x.type().shape[i];
   if (s != kUnknownDim) return constant(double(s), DType::Int64);
   if (ApplyNode* node = x.owner()) {
-    ShapeExprs in;
-    for (const auto& v : node->inputs) in.push_back(shape_of(v));
-    if (auto out = node->op->infer_shape(*node, in)) {
-      const Var& r = (*out)[x.index()][i];
+    if (!node->shape_cache && !node->shape_uninferable) {
+      ShapeExprs in;
+      for (const auto& v : node->inputs) in.push_back(shape_of(v));
+      if (auto out = node->op->infer_shape(*node, in)) node->shape_cache = std::make_shared<const ShapeExprs>(*out);
+      else node->shape_uninferable = true;
+    }
+    if (node->shape_cache) {
+      const Var& r = (*node->shape_cache)[size_t(x.index())][size_t(i)];
       if (r.defined()) return r;
     }
   }

@@ -180,7 +180,11 @@ void FunctionGraph::replace_all(const std::vector<std::pair<Var, Var>>& pairs, c
     auto it = clients_.find(old.get());
     std::vector<Client> cs = it == clients_.end() ? std::vector<Client>{} : it->second;
     for (const Client& c : cs) {
-      if (c.node) c.node->inputs[c.index] = repl;
+      if (c.node) {
+        c.node->inputs[c.index] = repl;
+        c.node->shape_cache.reset();  // its shapes were expressed over the old input
+        c.node->shape_uninferable = false;
+      }
       else outputs_[c.index] = repl;
       remove_client(old.get(), c);
       add_client(repl.get(), c);

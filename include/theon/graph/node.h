@@ -84,6 +84,11 @@ struct ApplyNode {
   // The i-th output as a handle sharing ownership of this node.
   Var output(int i) const;
   std::weak_ptr<ApplyNode> self;
+  // The op's infer_shape on this node, computed once (expressions over the
+  // inputs' shapes, never over this node's outputs, so no reference cycle).
+  // Without it, shapes of deep graphs would be rebuilt exponentially often.
+  mutable std::shared_ptr<const std::vector<std::vector<Var>>> shape_cache;
+  mutable bool shape_uninferable = false;
 };
 
 // Output shapes as symbolic int64 scalars, one vector per output.
