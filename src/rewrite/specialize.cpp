@@ -68,7 +68,7 @@ std::vector<Var> mean_to_sum(FunctionGraph&, ApplyNode& n) {
 // sum(x * x) and sum(sqr(x)) over a float32/float64 vector -> dot(x, x).
 std::vector<Var> sum_sqr_to_dot(FunctionGraph&, ApplyNode& n) {
   auto* r = dynamic_cast<const Reduce*>(n.op.get());
-  if (!r || r->kind() != ReduceKind::Sum) return {};
+  if (!r || r->kind() != ReduceKind::Sum || r->axes().size() != 1) return {};  // axis=() reduces nothing
   const Var& sq = n.inputs[0];
   if (sq.ndim() != 1 || (sq.dtype() != DType::Float32 && sq.dtype() != DType::Float64)) return {};
   auto m = pat::match(pat::op(ScalarOpId::sqr, {pat::any("x")}), sq);

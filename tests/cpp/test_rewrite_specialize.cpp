@@ -133,6 +133,10 @@ TEST(SpecializeSumOfSquares, VectorSumOfSquaresIsDot) {
   Var i = vector(DType::Int32, "i");
   auto c = expect_same_as_unoptimized({i}, {sum(i * i)}, {random_array(DType::Int32, {8}, 12)}, unfused());
   EXPECT_EQ(fired(*c, "sum_sqr_to_dot"), 0);
+  // axis=() reduces nothing (found by the property tests: the shape must stay (n,) with keepdims).
+  Var y = vector(DType::Float64, "y");
+  auto d = expect_same_as_unoptimized({y}, {sum(y * y, std::vector<int>{}, true)}, {random_array(DType::Float64, {0}, 13)});
+  EXPECT_EQ(fired(*d, "sum_sqr_to_dot"), 0);
 }
 
 TEST(SpecializeGemm, ScaledAddsOfDotBecomeGemm) {
