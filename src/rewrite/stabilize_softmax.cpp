@@ -109,9 +109,49 @@ std::vector<Var> crossentropy_grad(ApplyNode& n) {
   return {softmax_crossentropy_1hot_grad(g->inputs[0], sm, g->inputs[2], false)};
 }
 
+// The gradient of log(softmax(z)) as grad builds it: softmax's gradient of
+// log's gradient, (g/sm - sum(g/sm * sm)) * sm. Mathematically g - sm * sum(g);
+// computed that way nothing divides by an sm that underflowed to 0.
+std::vector<Var> log_softmax_grad(ApplyNode& n) {
+  using namespace pat;
+  auto is_softmax = [](const Var& v) {
+    auto* s = op_of<Softmax>(v);
+    return s && !s->is_log();
+  };
+  auto is_sum_keepdims = [](const Var& v) {
+    auto* r = op_of<Reduce>(v);
+    return r && r->kind() == ReduceKind::Sum && r->keepdims() && r->axes().size() == 1;
+  };
+  // grad wraps an elementwise gradient in ReduceToShape (autodiff's sum over
+  // broadcast axes); here the gradient has sm's shape, so it is a no-op.
+  auto is_reduce_to_shape = [](const Var& v) { return v.owner() && v.owner()->op->name() == "ReduceToShape"; };
+  static const P quot = div(any_float("g"), as("sm", node(is_softmax)));
+  static const P forms[] = {
+      mul(sub(as("d", quot), as("s", node(is_sum_keepdims, {mul(any("d"), any("sm"))}))), any("sm")),
+      mul(sub(as("d", node(is_reduce_to_shape, {quot})), as("s", node(is_sum_keepdims, {mul(any("d"), any("sm"))}))),
+          any("sm")),
+  };
+  std::optional<Match> m;
+  for (const P& f : forms)
+    if ((m = match(f, n))) break;
+  if (!m) return {};
+  const Var& sm = m->at("sm");
+  int axis = op_of<Softmax>(sm)->axis();
+  if (op_of<Reduce>(m->at("s"))->axes()[0] != axis) return {};
+  const Var& g = m->at("g");
+  if (g.dtype() != sm.dtype() || g.ndim() != sm.ndim()) return {};
+  for (int d = 0; d < g.ndim(); ++d)  // g must not broadcast sm (then ReduceToShape would sum)
+    if (sm.type().shape[d] == 1 && g.type().shape[d] != 1) return {};
+  return {sub(g, mul(sm, sum(g, std::vector<int>{axis}, true)))};
+}
+
 }  // namespace
 
 void register_stabilize_softmax(RewriteDB& db) {
+  db.local("log_softmax_grad", Phase::Stabilize, {key(ScalarOpId::mul)}, {kFastRun},
+           "(g/sm - sum(g/sm * sm)) * sm -> g - sm * sum(g), sm = softmax(z) (the gradient of log(softmax(z)) "
+           "without dividing by an underflowed sm)",
+           [](FunctionGraph&, ApplyNode& n) { return log_softmax_grad(n); });
   db.local("log_softmax", Phase::Stabilize, {key(ScalarOpId::log)}, {kFastRun},
            "log(softmax(x, axis)) -> log_softmax(x, axis) (x - max - log(sum(exp(x - max))): no log of 0)",
            [](FunctionGraph&, ApplyNode& n) -> std::vector<Var> {

@@ -390,3 +390,27 @@ TEST(StabilizeSoftplus, LogOnePlusExpBecomesSoftplus) {
   auto g = theon::testing::compile({x}, {log1p(y)});
   EXPECT_EQ(theon::testing::fired(*g, "softplus_from_log1p_exp"), 0);
 }
+
+TEST(StabilizeSoftmax, GradientOfLogSoftmaxIndexingIsFinite) {
+  // -log(softmax(z))[arange(n), y]: the gradient grad builds divides by softmax.
+  Var z = matrix(DType::Float64, "z");
+  Var y = vector(DType::Int64, "y");
+  Var lsm = log(softmax(z));
+  Var picked = subtensor(lsm, Index{IndexItem::array(arange(shape_i(y, 0))), IndexItem::array(y)});
+  Var loss = mean(neg(picked));
+  Var g = grad(loss, z);
+  auto f = theon::testing::compile({z, y}, {g});
+  EXPECT_GE(theon::testing::fired(*f, "log_softmax_grad"), 1);
+  Array zv = Array::from_vector<double>({2000, -2000, 0, -2000, 2000, 0}).reshape({2, 3});
+  Array yv = Array::from_vector<int64_t>({1, 2});
+  Array r = (*f)({zv, yv})[0];
+  // d/dz mean(-log_softmax(z)[i, y_i]) = (softmax(z) - onehot(y)) / n
+  std::vector<double> want{0.5, -0.5, 0, 0, 0.5, -0.5};
+  for (int64_t i = 0; i < 6; ++i) EXPECT_NEAR(r.item_double(i), want[size_t(i)], 1e-12) << i;
+  Array naive = (*theon::testing::compile({z, y}, {g}, "None"))({zv, yv})[0];
+  bool finite = true;
+  for (int64_t i = 0; i < 6; ++i) finite &= std::isfinite(naive.item_double(i));
+  EXPECT_FALSE(finite) << "the naive gradient should divide by an underflowed softmax";
+  theon::testing::expect_same_as_unoptimized({z, y}, {g}, {theon::testing::random_array(DType::Float64, {4, 5}, 3),
+                                                          Array::from_vector<int64_t>({0, 4, 2, 1})});
+}
