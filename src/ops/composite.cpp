@@ -6,15 +6,19 @@
 // the kernel's result converted to the node's dtype. The values of a block of
 // the broadcast output live in scratch buffers that are reused once their
 // last reader has run, so a long chain needs a handful of buffers, not one
-// full-size array per node.
+// full-size array per node. Large outputs are split across the thread pool,
+// each chunk with scratch of its own (elements are independent, so the split
+// changes no bit); small ones run on the calling thread.
 #include "theon/ops/composite.h"
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 
 #include "theon/ops/shape.h"
 #include "theon/runtime/strided.h"
+#include "theon/runtime/thread_pool.h"
 
 namespace theon {
 
@@ -23,6 +27,8 @@ namespace {
 constexpr int64_t kBlock = 1024;          // elements per block
 constexpr size_t kMaxText = 2000;         // longest program shown by name()
 constexpr int kTemps = 5;                 // conversion buffers: 3 operands, a condition, a result
+// Outputs longer than this are split across the thread pool in chunks of this many elements.
+constexpr int64_t kParallelGrain = 32 * kBlock;
 
 [[noreturn]] void bad(const std::string& msg) { throw std::invalid_argument("[Composite] " + msg); }
 
@@ -66,21 +72,50 @@ void convert_run(DType from, const char* src, int64_t ss, DType to, char* dst, i
     using To = decltype(t);
     visit_dtype(from, [&](auto f) {
       using From = decltype(f);
+      if (ss == int64_t(sizeof(From)) && ds == int64_t(sizeof(To))) {  // vectorizable
+        const From* f_ = reinterpret_cast<const From*>(src);
+        To* t_ = reinterpret_cast<To*>(dst);
+        for (int64_t i = 0; i < n; ++i) t_[i] = convert<To>(f_[i]);
+        return;
+      }
       for (int64_t i = 0; i < n; ++i)
         *reinterpret_cast<To*>(dst + i * ds) = convert<To>(*reinterpret_cast<const From*>(src + i * ss));
     });
   });
 }
 
-// for_each_strided with a number of operands known only at run time.
-template <class Kernel>
-void for_each_run(const Shape& shape, std::vector<char*> ptrs, const std::vector<const Strides*>& strides,
-                  Kernel&& kernel) {
-  for (int64_t d : shape)
-    if (d == 0) return;
-  const size_t N = ptrs.size();
+// Copies the element at src (itemsize bytes) to dst[0..n).
+void fill_run(const char* src, size_t isz, char* dst, int64_t n) {
+  auto fill = [&](auto t) {
+    using T = decltype(t);
+    T v;
+    std::memcpy(&v, src, sizeof(T));
+    std::fill_n(reinterpret_cast<T*>(dst), n, v);
+  };
+  switch (isz) {
+    case 1: return fill(uint8_t{});
+    case 2: return fill(uint16_t{});
+    case 4: return fill(uint32_t{});
+    default: return fill(uint64_t{});
+  }
+}
+
+// The iteration space of a pass: for_each_strided's merged dims (innermost
+// first, dims[0] the length of a run) with a number of operands known only at
+// run time; st[d][k] is operand k's byte stride along dim d.
+struct Layout {
   std::vector<int64_t> dims;
   std::vector<std::vector<int64_t>> st;
+  int64_t total = 0;  // elements
+};
+
+Layout make_layout(const Shape& shape, const std::vector<const Strides*>& strides) {
+  Layout L;
+  for (int64_t d : shape)
+    if (d == 0) return L;
+  const size_t N = strides.size();
+  std::vector<int64_t>& dims = L.dims;
+  std::vector<std::vector<int64_t>>& st = L.st;
   for (int i = int(shape.size()) - 1; i >= 0; --i) {
     if (shape[size_t(i)] == 1) continue;
     std::vector<int64_t> s(N);
@@ -109,19 +144,40 @@ void for_each_run(const Shape& shape, std::vector<char*> ptrs, const std::vector
     std::swap(dims[0], dims[longest]);
     std::swap(st[0], st[longest]);
   }
-  const size_t nd = dims.size();
-  const std::vector<int64_t> inner = st[0];
+  L.total = 1;
+  for (int64_t d : dims) L.total *= d;
+  return L;
+}
+
+// Calls kernel(ptrs, n) on the runs covering elements [begin, end) of the
+// layout's order, ptrs the operands' addresses of the run's first element
+// (each advancing by its stride st[0][k]).
+template <class Kernel>
+void for_each_run(const Layout& L, const std::vector<char*>& base, int64_t begin, int64_t end, Kernel&& kernel) {
+  const size_t nd = L.dims.size(), N = base.size();
   std::vector<int64_t> idx(nd, 0);
-  while (true) {
-    kernel(ptrs, inner, dims[0]);
-    size_t d = 1;
-    for (; d < nd; ++d) {
-      for (size_t k = 0; k < N; ++k) ptrs[k] += st[d][k];
-      if (++idx[d] < dims[d]) break;
-      for (size_t k = 0; k < N; ++k) ptrs[k] -= st[d][k] * dims[d];
+  int64_t rest = begin;
+  for (size_t d = 0; d < nd; ++d) {
+    idx[d] = rest % L.dims[d];
+    rest /= L.dims[d];
+  }
+  std::vector<char*> ptrs = base;  // at idx
+  for (size_t k = 0; k < N; ++k)
+    for (size_t d = 0; d < nd; ++d) ptrs[k] += idx[d] * L.st[d][k];
+  int64_t left = end - begin;
+  while (left > 0) {
+    const int64_t n = std::min(L.dims[0] - idx[0], left);
+    kernel(ptrs, n);
+    left -= n;
+    if (left == 0) return;
+    for (size_t k = 0; k < N; ++k) ptrs[k] -= idx[0] * L.st[0][k];  // back to the run's start
+    idx[0] = 0;
+    for (size_t d = 1; d < nd; ++d) {
+      for (size_t k = 0; k < N; ++k) ptrs[k] += L.st[d][k];
+      if (++idx[d] < L.dims[d]) break;
+      for (size_t k = 0; k < N; ++k) ptrs[k] -= L.st[d][k] * L.dims[d];
       idx[d] = 0;
     }
-    if (d >= nd) return;
   }
 }
 
@@ -409,19 +465,18 @@ struct Pass {
       ptrs.push_back(static_cast<char*>(arrays[size_t(k)].data()));
       strides.push_back(&arrays[size_t(k)].strides());
     }
-    const size_t nslots = size_t(num_slots) + kTemps;
-    std::vector<uint64_t> scratch(nslots * size_t(kBlock));  // 8-byte aligned, the widest dtype
-    auto buf = [&](size_t s) { return reinterpret_cast<char*>(scratch.data() + s * size_t(kBlock)); };
-    char* tmp[kTemps];
-    for (int k = 0; k < kTemps; ++k) tmp[k] = buf(size_t(num_slots) + size_t(k));
-    struct Ref {
-      const char* p;
-      int64_t s;
-    };
-    std::vector<Ref> vals(size_t(ni) + prog.instrs.size(), Ref{nullptr, 0});
-    for (size_t j = 0; j < prog.instrs.size(); ++j)
-      vals[size_t(ni) + j] = {buf(size_t(slot[j])), int64_t(itemsize(dtypes[size_t(ni) + j]))};
+    const Layout layout = make_layout(shape, strides);
+    if (layout.total == 0) return;
     const size_t nu = used_inputs.size();
+    const std::vector<int64_t>& s = layout.st[0];  // the operands' strides along a run
+
+    // An input repeated along the runs (a scalar, a column) is spread over a
+    // scratch block of its own, so every instruction reading it gets the
+    // contiguous (vectorized) loop.
+    std::vector<size_t> spread;  // positions in used_inputs
+    if (layout.dims[0] > 1)
+      for (size_t u = 0; u < nu; ++u)
+        if (s[u] == 0) spread.push_back(u);
 
     // The last instruction runs after every other has read its operands, so
     // when it is an output it writes straight into the output array.
@@ -431,72 +486,102 @@ struct Pass {
       if (!prog.instrs.empty() && prog.outputs[size_t(outs[q])] == ni + int(last) && (needed.empty() || needed[last]))
         direct = int(q);
 
-    auto block = [&](const std::vector<char*>& p, const std::vector<int64_t>& s, int64_t m) {
-      for (size_t u = 0; u < nu; ++u) vals[size_t(used_inputs[u])] = {p[u], s[u]};
-      for (size_t j = 0; j < prog.instrs.size(); ++j) {
-        if (!needed.empty() && !needed[j]) continue;
-        const ScalarInstr& ins = prog.instrs[j];
-        const DType dt = dtypes[size_t(ni) + j];
-        char* dst = buf(size_t(slot[j]));
-        int64_t dsz = int64_t(itemsize(dt));
-        if (j == last && direct >= 0) {
-          dst = p[nu + size_t(direct)];
-          dsz = s[nu + size_t(direct)];
-          vals[size_t(ni) + j] = {dst, dsz};
+    // Elements [begin, end) of the layout, with scratch buffers of its own.
+    auto work = [&](int64_t begin, int64_t end) {
+      const size_t nslots = size_t(num_slots) + kTemps + spread.size();
+      // 8-byte aligned (the widest dtype); every value is written before it is read.
+      std::unique_ptr<uint64_t[]> scratch = std::make_unique_for_overwrite<uint64_t[]>(nslots * size_t(kBlock));
+      auto buf = [&](size_t k) { return reinterpret_cast<char*>(scratch.get() + k * size_t(kBlock)); };
+      char* tmp[kTemps];
+      for (int k = 0; k < kTemps; ++k) tmp[k] = buf(size_t(num_slots) + size_t(k));
+      struct Ref {
+        const char* p;
+        int64_t s;
+      };
+      std::vector<Ref> vals(size_t(ni) + prog.instrs.size(), Ref{nullptr, 0});
+      for (size_t j = 0; j < prog.instrs.size(); ++j)
+        vals[size_t(ni) + j] = {buf(size_t(slot[j])), int64_t(itemsize(dtypes[size_t(ni) + j]))};
+
+      auto block = [&](const std::vector<char*>& p, int64_t m) {
+        for (size_t u = 0; u < nu; ++u) vals[size_t(used_inputs[u])] = {p[u], s[u]};
+        for (size_t b = 0; b < spread.size(); ++b) {
+          const size_t u = spread[b];
+          const int v = used_inputs[u];
+          char* dst = buf(size_t(num_slots) + kTemps + b);
+          fill_run(p[u], itemsize(dtypes[size_t(v)]), dst, m);
+          vals[size_t(v)] = {dst, int64_t(itemsize(dtypes[size_t(v)]))};
         }
-        if (ins.is_cast) {
-          const Ref& a = vals[size_t(ins.args[0])];
-          convert_run(dtypes[size_t(ins.args[0])], a.p, a.s, dt, dst, dsz, m);
-          continue;
-        }
-        const DType k = kern[j];
-        const bool where = scalar_op_info(ins.op).rule == TypeRule::WHERE;
-        const char* a[3];
-        int64_t as[3];
-        for (size_t q = 0; q < ins.args.size(); ++q) {
-          const Ref& r = vals[size_t(ins.args[q])];
-          const DType have = dtypes[size_t(ins.args[q])];
-          const DType want = (where && q == 0) ? DType::Bool : k;
-          a[q] = r.p;
-          as[q] = r.s;
-          if (have != want) {
-            convert_run(have, r.p, r.s, want, tmp[q], int64_t(itemsize(want)), m);
-            a[q] = tmp[q];
-            as[q] = int64_t(itemsize(want));
+        for (size_t j = 0; j < prog.instrs.size(); ++j) {
+          if (!needed.empty() && !needed[j]) continue;
+          const ScalarInstr& ins = prog.instrs[j];
+          const DType dt = dtypes[size_t(ni) + j];
+          char* dst = buf(size_t(slot[j]));
+          int64_t dsz = int64_t(itemsize(dt));
+          if (j == last && direct >= 0) {
+            dst = p[nu + size_t(direct)];
+            dsz = s[nu + size_t(direct)];
+            vals[size_t(ni) + j] = {dst, dsz};
           }
-          if (where && q == 0 && k != DType::Bool) {  // the condition goes through bool, then the kernel dtype
-            convert_run(DType::Bool, a[0], as[0], k, tmp[3], int64_t(itemsize(k)), m);
-            a[0] = tmp[3];
-            as[0] = int64_t(itemsize(k));
+          if (ins.is_cast) {
+            const Ref& a = vals[size_t(ins.args[0])];
+            convert_run(dtypes[size_t(ins.args[0])], a.p, a.s, dt, dst, dsz, m);
+            continue;
+          }
+          const DType k = kern[j];
+          const bool where = scalar_op_info(ins.op).rule == TypeRule::WHERE;
+          const char* a[3];
+          int64_t as[3];
+          for (size_t q = 0; q < ins.args.size(); ++q) {
+            const Ref& r = vals[size_t(ins.args[q])];
+            const DType have = dtypes[size_t(ins.args[q])];
+            const DType want = (where && q == 0) ? DType::Bool : k;
+            a[q] = r.p;
+            as[q] = r.s;
+            if (have != want) {
+              convert_run(have, r.p, r.s, want, tmp[q], int64_t(itemsize(want)), m);
+              a[q] = tmp[q];
+              as[q] = int64_t(itemsize(want));
+            }
+            if (where && q == 0 && k != DType::Bool) {  // the condition goes through bool, then the kernel dtype
+              convert_run(DType::Bool, a[0], as[0], k, tmp[3], int64_t(itemsize(k)), m);
+              a[0] = tmp[3];
+              as[0] = int64_t(itemsize(k));
+            }
+          }
+          const DType ko = kout[j];
+          if (ko == dt) {
+            detail::elemwise_run_1d(ins.op, k, m, dst, dsz, a, as);
+          } else {
+            detail::elemwise_run_1d(ins.op, k, m, tmp[4], int64_t(itemsize(ko)), a, as);
+            convert_run(ko, tmp[4], int64_t(itemsize(ko)), dt, dst, dsz, m);
           }
         }
-        const DType ko = kout[j];
-        if (ko == dt) {
-          detail::elemwise_run_1d(ins.op, k, m, dst, dsz, a, as);
-        } else {
-          detail::elemwise_run_1d(ins.op, k, m, tmp[4], int64_t(itemsize(ko)), a, as);
-          convert_run(ko, tmp[4], int64_t(itemsize(ko)), dt, dst, dsz, m);
+        // Outputs are written after every instruction of the block has read its
+        // operands, so an output may reuse an input's buffer.
+        for (size_t q = 0; q < outs.size(); ++q) {
+          if (int(q) == direct) continue;
+          int v = prog.outputs[size_t(outs[q])];
+          const Ref& r = vals[size_t(v)];
+          DType dt = dtypes[size_t(v)];
+          convert_run(dt, r.p, r.s, dt, p[nu + q], s[nu + q], m);
         }
-      }
-      // Outputs are written after every instruction of the block has read its
-      // operands, so an output may reuse an input's buffer.
-      for (size_t q = 0; q < outs.size(); ++q) {
-        if (int(q) == direct) continue;
-        int v = prog.outputs[size_t(outs[q])];
-        const Ref& r = vals[size_t(v)];
-        DType dt = dtypes[size_t(v)];
-        convert_run(dt, r.p, r.s, dt, p[nu + q], s[nu + q], m);
-      }
+      };
+
+      std::vector<char*> q(ptrs.size());
+      for_each_run(layout, ptrs, begin, end, [&](const std::vector<char*>& p, int64_t n) {
+        for (int64_t off = 0; off < n; off += kBlock) {
+          for (size_t k = 0; k < q.size(); ++k) q[k] = p[k] + off * s[k];
+          block(q, std::min(kBlock, n - off));
+        }
+      });
     };
 
-    for_each_run(shape, ptrs, strides, [&](const std::vector<char*>& p, const std::vector<int64_t>& s, int64_t n) {
-      std::vector<char*> q = p;
-      for (int64_t off = 0; off < n; off += kBlock) {
-        int64_t m = std::min(kBlock, n - off);
-        for (size_t k = 0; k < q.size(); ++k) q[k] = p[k] + off * s[k];
-        block(q, s, m);
-      }
-    });
+    // Elements are independent (no reduction), so how the work is split
+    // changes no result; small outputs stay on the calling thread.
+    if (layout.total > kParallelGrain && !in_parallel_region())
+      parallel_for(layout.total, kParallelGrain, work);
+    else
+      work(0, layout.total);
   }
 };
 

@@ -164,6 +164,27 @@ void loop_typed(std::array<char*, N + 1> p, std::array<int64_t, N + 1> s, int64_
     else if constexpr (N == 2) return Fn::f(T{}, T{});
     else return Fn::f(T{}, T{}, T{});
   }());
+  bool unit = s[0] == int64_t(sizeof(R));
+  for (size_t k = 1; k <= N; ++k) unit = unit && s[k] == int64_t(sizeof(T));
+  if (unit) {
+    // Unit strides (every scratch block of a Composite, contiguous arrays): an
+    // indexed loop the compiler vectorizes where Fn allows (exact arithmetic,
+    // comparisons, selects); per element the same Fn::f, so the same bits.
+    // The output may be one of the operands (inplace), never a partial overlap.
+    R* o = reinterpret_cast<R*>(p[0]);
+    const T* a = reinterpret_cast<const T*>(p[1]);
+    if constexpr (N == 1) {
+      for (int64_t i = 0; i < n; ++i) o[i] = Fn::f(a[i]);
+    } else if constexpr (N == 2) {
+      const T* b = reinterpret_cast<const T*>(p[2]);
+      for (int64_t i = 0; i < n; ++i) o[i] = Fn::f(a[i], b[i]);
+    } else {
+      const T* b = reinterpret_cast<const T*>(p[2]);
+      const T* c = reinterpret_cast<const T*>(p[3]);
+      for (int64_t i = 0; i < n; ++i) o[i] = Fn::f(a[i], b[i], c[i]);
+    }
+    return;
+  }
   auto at = [&](size_t k, int64_t i) { return *reinterpret_cast<const T*>(p[k] + i * s[k]); };
   R* o = reinterpret_cast<R*>(p[0]);
   const int64_t so = s[0];

@@ -6,6 +6,7 @@
 #include "rewrite_test_util.h"
 #include "theon/ops/composite.h"
 #include "theon/printing/printing.h"
+#include "theon/runtime/thread_pool.h"
 
 namespace theon::testing {
 namespace {
@@ -272,6 +273,99 @@ TEST(FusionErrors, MalformedProgramsAreRefused) {
   auto grads = ok.L_op(*outs[0].owner(), {outs[0]});
   ASSERT_EQ(grads.size(), 1u);
   EXPECT_EQ(grads[0].kind, InputGrad::Kind::Undefined);
+}
+
+// Runs f on vals with 1 and with 2 threads (then restores the default) and
+// asserts both agree bit for bit with the unfused graph.
+void expect_same_bits_any_threads(const std::vector<Var>& ins, const std::vector<Var>& outs,
+                                  const std::vector<Array>& vals, Mode mode = kFuseOnly) {
+  auto ref = compile(ins, outs, "None");
+  auto fused = compile(ins, outs, std::move(mode));
+  EXPECT_GE(count_ops(*fused, "Composite"), 1);
+  auto want = (*ref)(vals);
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    auto got = (*fused)(vals);
+    ASSERT_EQ(want.size(), got.size());
+    for (size_t i = 0; i < want.size(); ++i)
+      expect_bit_identical(want[i], got[i], std::to_string(threads) + " thread(s), output " + std::to_string(i));
+  }
+  set_num_threads(0);
+}
+
+TEST(FusionThreads, LargeBroadcastNonContiguousOutputsAreBitIdenticalForOneAndTwoThreads) {
+  // (333, 301): 100,233 elements, several chunks of the thread pool, odd run lengths.
+  const int64_t R = 333, C = 301;
+  Var m = matrix(DType::Float32, "m"), t = matrix(DType::Float32, "t");
+  Var row = tensor(DType::Float32, {1, -1}, "row"), col = tensor(DType::Float32, {-1, 1}, "col");
+  Var s = scalar(DType::Float32, "s"), i8 = matrix(DType::Int8, "i8");
+  Var h = cast(m * 0.5, DType::Float16);
+  Var out = sigmoid(m * row + col) * tanh(t) + exp(-(m * m)) * s;
+  Var out2 = switch_(gt(m, t), cast(i8, DType::Float32) * row, h * col) - abs(t);
+  Var small = exp(row) + s;  // its own (1, C) pass
+  Array tv = random_array(DType::Float32, {C, R}, 31).transpose();  // F-ordered
+  std::vector<Array> vals{random_array(DType::Float32, {R, C}, 30), tv, random_array(DType::Float32, {1, C}, 32),
+                          random_array(DType::Float32, {R, 1}, 33), Array::scalar(DType::Float32, 0.7),
+                          random_array(DType::Int8, {R, C}, 34, -100, 100)};
+  expect_same_bits_any_threads({m, t, row, col, s, i8}, {out, out2, small, h}, vals);
+  expect_same_bits_any_threads({m, t, row, col, s, i8}, {out, out2, small, h}, vals, Mode("FAST_RUN"));
+  // A reversed (negative-stride) float64 view, long rows broadcast against a column.
+  Array base = random_array(DType::Float64, {7, 9001}, 35);
+  Array rev = Array(DType::Float64, {7, 9001}, {9001 * 8, -8}, base.offset() + 9000 * 8, base.buffer());
+  Var x = matrix(DType::Float64, "x"), c = tensor(DType::Float64, {-1, 1}, "c");
+  expect_same_bits_any_threads({x, c}, {log1p(abs(x * c)) / (c + 4.0) + sigmoid(x)},
+                               {rev, random_array(DType::Float64, {7, 1}, 36)});
+}
+
+TEST(FusionThreads, InplaceCompositeOnALargeIntermediate) {
+  // dot's result is read only by the Composite: FAST_RUN lets it overwrite that buffer.
+  Var a = matrix(DType::Float64, "a"), b = matrix(DType::Float64, "b"), v = vector(DType::Float64, "v");
+  Var d = dot(a, b);
+  Var out = exp(d * 0.01) * v + d;
+  std::vector<Array> vals{random_array(DType::Float64, {211, 13}, 37), random_array(DType::Float64, {13, 197}, 38),
+                          random_array(DType::Float64, {197}, 39)};
+  expect_same_bits_any_threads({a, b, v}, {out}, vals, Mode("FAST_RUN"));
+  const Composite* c = first_composite(*compile({a, b, v}, {out}));
+  ASSERT_NE(c, nullptr);
+  EXPECT_NE(c->name().find("inplace"), std::string::npos) << c->name();
+}
+
+TEST(FusionThreads, OddSizesExerciseVectorTails) {
+  Var x = vector(DType::Float32, "x"), y = vector(DType::Float32, "y"), k = vector(DType::Int32, "k");
+  Var out = maximum(x * y - 1.5, x / (abs(y) + 1.0)) + cast(k, DType::Float32) * sigmoid(y);
+  Var out2 = switch_(lt(x, y), k * 3, k - 7);
+  for (int64_t n : {int64_t(1), int64_t(3), int64_t(7), int64_t(15), int64_t(17), int64_t(31), int64_t(33),
+                    int64_t(63), int64_t(1023), int64_t(1025), int64_t(32767), int64_t(32769), int64_t(65537)}) {
+    SCOPED_TRACE("n = " + std::to_string(n));
+    expect_same_bits_any_threads({x, y, k}, {out, out2},
+                                 {random_array(DType::Float32, {n}, 40), random_array(DType::Float32, {n}, 41),
+                                  random_array(DType::Int32, {n}, 42, -50, 50)});
+  }
+}
+
+TEST(FusionThreads, SigmoidMatchesTheTwoBranchFormulaOnSpecialValues) {
+  // sigmoid selects on bits instead of branching; it must give what the
+  // textbook two-branch form gives, NaN signs and signed zeros included.
+  auto check = [](auto zero) {
+    using T = decltype(zero);
+    using L = std::numeric_limits<T>;
+    std::vector<T> xs{T(0), -T(0), T(1), T(-1), T(1e-30), T(-1e-30), L::denorm_min(), -L::denorm_min(), L::max(),
+                      L::lowest(), L::infinity(), -L::infinity(), L::quiet_NaN(), -L::quiet_NaN(), T(88.7), T(-88.7),
+                      T(-103.9), T(745.2), T(-745.2), T(20), T(-20)};
+    DType d = sizeof(T) == 4 ? DType::Float32 : DType::Float64;
+    Array xa = Array::empty(d, {int64_t(xs.size())});
+    std::memcpy(xa.data(), xs.data(), xs.size() * sizeof(T));
+    Var x = vector(d, "x");
+    Array got = (*compile({x}, {sigmoid(x)}, "None"))({xa})[0];
+    for (size_t i = 0; i < xs.size(); ++i) {
+      T a = xs[i];
+      T want = a >= 0 ? T(1) / (T(1) + std::exp(-a)) : std::exp(a) / (T(1) + std::exp(a));
+      T g = got.data_as<T>()[i];
+      EXPECT_EQ(std::memcmp(&want, &g, sizeof(T)), 0) << "sigmoid(" << a << "): want " << want << " got " << g;
+    }
+  };
+  check(float(0));
+  check(double(0));
 }
 
 TEST(FusionScale, TwentyThousandNodeChainFusesQuickly) {
