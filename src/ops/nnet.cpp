@@ -2,6 +2,9 @@
 // functions composed from elementwise ops.
 #include "theon/ops/nnet.h"
 
+#include "reduce_kernels.h"
+#include "theon/runtime/thread_pool.h"
+
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -25,28 +28,28 @@ void check_numeric(const char* who, const char* what, const TensorType& t) {
                                 " must be a numeric tensor, got " + t.str());
 }
 
+// Rows in parallel; within a row the max and the sum use the vectorized
+// reduction kernels (several accumulators; the sum in double).
 template <class C>
 void softmax_rows(const C* src, C* dst, int64_t rows, int64_t n, bool log) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const C* p = src + r * n;
-    C* q = dst + r * n;
-    C m = p[0];
-    for (int64_t i = 1; i < n && !std::isnan(m); ++i)
-      if (p[i] > m || std::isnan(p[i])) m = p[i];
-    double s = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      C e = std::exp(p[i] - m);
-      if (!log) q[i] = e;
-      s += double(e);
+  if (n == 0) return;
+  int64_t grain = std::max<int64_t>(1, (int64_t(1) << 14) / n);
+  parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const C* p = src + r * n;
+      C* q = dst + r * n;
+      const C m = reduce_kernels::extreme_run(p, n, true);  // NaN anywhere makes the row NaN
+      for (int64_t i = 0; i < n; ++i) q[i] = std::exp(p[i] - m);
+      const double s = reduce_kernels::sum_run<double>(q, n);
+      if (log) {
+        const C ls = C(std::log(s));
+        for (int64_t i = 0; i < n; ++i) q[i] = p[i] - m - ls;
+      } else {
+        const C inv = C(1.0 / s);
+        for (int64_t i = 0; i < n; ++i) q[i] *= inv;
+      }
     }
-    if (log) {
-      C ls = C(std::log(s));
-      for (int64_t i = 0; i < n; ++i) q[i] = p[i] - m - ls;
-    } else {
-      C inv = C(1.0 / s);
-      for (int64_t i = 0; i < n; ++i) q[i] *= inv;
-    }
-  }
+  });
 }
 
 }  // namespace
