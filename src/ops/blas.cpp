@@ -6,12 +6,14 @@
 #include <stdexcept>
 
 #include "blas_lapack.h"
+#include "blas_operands.h"
 #include "theon/ops/elemwise.h"
 #include "theon/ops/shape.h"
 
 namespace theon {
 
 namespace {
+using namespace blas_operands;
 
 // "(3, ?)" — a static shape with unknown dims shown as '?'.
 std::string static_str(const std::vector<int64_t>& s) {
@@ -49,29 +51,6 @@ std::vector<int> free_axes(int ndim, const std::vector<int>& contracted) {
     if (!c) r.push_back(i);
   }
   return r;
-}
-
-// A 2-d operand as BLAS sees it: row-major or column-major with a leading dimension.
-template <class T>
-struct BlasMat {
-  Array keep;
-  const T* p;
-  bool row_major;
-  f_int ld;
-};
-
-template <class T>
-BlasMat<T> blas_mat(const Array& x) {
-  const int64_t r = x.shape()[0], c = x.shape()[1], s = sizeof(T);
-  Array y = x.dtype() == dtype_v<T> ? x : x.astype(dtype_v<T>);
-  const int64_t s0 = r == 1 ? c * s : y.strides()[0], s1 = c == 1 ? s : y.strides()[1];
-  const bool aligned = reinterpret_cast<uintptr_t>(y.data()) % alignof(T) == 0;
-  if (aligned && s1 == s && s0 > 0 && s0 % s == 0 && s0 / s >= std::max<int64_t>(c, 1) && s0 / s <= INT_MAX)
-    return {y, y.data_as<T>(), true, f_int(s0 / s)};
-  if (aligned && s0 == s && s1 > 0 && s1 % s == 0 && s1 / s >= std::max<int64_t>(r, 1) && s1 / s <= INT_MAX)
-    return {y, y.data_as<T>(), false, f_int(s1 / s)};
-  y = y.copy();
-  return {y, y.data_as<T>(), true, f_int(std::max<int64_t>(c, 1))};
 }
 
 template <class T>

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "blas_lapack.h"
+#include "blas_operands.h"
 #include "theon/autodiff/grad.h"
 #include "theon/ops/blas.h"
 #include "theon/ops/elemwise.h"
@@ -22,6 +23,7 @@ void dger_(const f_int* m, const f_int* n, const double* alpha, const double* x,
 namespace theon {
 
 namespace {
+using namespace blas_operands;
 
 // ---- types ----
 void check_inputs(const std::string& who, const std::vector<Var>& ins, size_t n, const std::vector<int>& ranks,
@@ -79,39 +81,6 @@ ShapeExprs broadcast_exprs(const ApplyNode& node, const std::vector<Var>& z, con
   return ShapeExprs{r};
 }
 
-// ---- BLAS operands ----
-template <class T>
-struct BlasMat {
-  Array keep;
-  const T* p;
-  bool row_major;
-  f_int ld;
-};
-
-// A 2-d operand as BLAS reads it: row- or column-major with a leading
-// dimension taken from its strides (a transposed view is column-major), or a copy.
-template <class T>
-BlasMat<T> blas_mat(const Array& x) {
-  const int64_t r = x.shape()[0], c = x.shape()[1], s = sizeof(T);
-  const Array& y = x;
-  const int64_t s0 = r == 1 ? c * s : y.strides()[0], s1 = c == 1 ? s : y.strides()[1];
-  const bool aligned = reinterpret_cast<uintptr_t>(y.data()) % alignof(T) == 0;
-  if (aligned && s1 == s && s0 > 0 && s0 % s == 0 && s0 / s >= std::max<int64_t>(c, 1) && s0 / s <= INT_MAX)
-    return {y, y.data_as<T>(), true, f_int(s0 / s)};
-  if (aligned && s0 == s && s1 > 0 && s1 % s == 0 && s1 / s >= std::max<int64_t>(r, 1) && s1 / s <= INT_MAX)
-    return {y, y.data_as<T>(), false, f_int(s1 / s)};
-  Array cp = y.copy();
-  return {cp, cp.data_as<T>(), true, f_int(std::max<int64_t>(c, 1))};
-}
-
-// A vector as BLAS reads it: a positive element stride, or a contiguous copy.
-template <class T>
-std::pair<Array, f_int> blas_vec(const Array& v) {
-  const int64_t st = v.strides()[0], s = sizeof(T);
-  if (st > 0 && st % s == 0 && st / s <= INT_MAX && reinterpret_cast<uintptr_t>(v.data()) % alignof(T) == 0)
-    return {v, f_int(st / s)};
-  return {v.copy(), 1};
-}
 
 bool fits_int(std::initializer_list<int64_t> dims) {
   for (int64_t d : dims)
