@@ -6,7 +6,12 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <optional>
 #include <type_traits>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace theon::reduce_kernels {
 
@@ -86,8 +91,77 @@ T extreme_serial(const T* p, int64_t n, bool want_max) {
   return best;
 }
 
+#if defined(__SSE2__)
+// SSE2 (every x86-64): four vector accumulators and an unordered-compare flag.
+// MAXPS/MINPS return their second operand when either is NaN, so NaN is
+// tracked separately and the exact serial path decides those runs.
+template <class T>
+struct Sse;
+template <>
+struct Sse<float> {
+  using V = __m128;
+  static constexpr int64_t kL = 4;
+  static V load(const float* q) { return _mm_loadu_ps(q); }
+  static V max(V a, V b) { return _mm_max_ps(a, b); }
+  static V min(V a, V b) { return _mm_min_ps(a, b); }
+  static V unord(V flag, V b) { return _mm_or_ps(flag, _mm_cmpunord_ps(b, b)); }
+  static V zero() { return _mm_setzero_ps(); }
+  static int mask(V a) { return _mm_movemask_ps(a); }
+  static void store(float* q, V a) { _mm_storeu_ps(q, a); }
+};
+template <>
+struct Sse<double> {
+  using V = __m128d;
+  static constexpr int64_t kL = 2;
+  static V load(const double* q) { return _mm_loadu_pd(q); }
+  static V max(V a, V b) { return _mm_max_pd(a, b); }
+  static V min(V a, V b) { return _mm_min_pd(a, b); }
+  static V unord(V flag, V b) { return _mm_or_pd(flag, _mm_cmpunord_pd(b, b)); }
+  static V zero() { return _mm_setzero_pd(); }
+  static int mask(V a) { return _mm_movemask_pd(a); }
+  static void store(double* q, V a) { _mm_storeu_pd(q, a); }
+};
+
+template <class T>
+std::optional<T> extreme_sse2(const T* p, int64_t n, bool want_max) {
+  using S = Sse<T>;
+  using V = typename S::V;
+  constexpr int64_t kL = S::kL, kStep = 4 * kL;
+  if (n < kStep) return std::nullopt;
+  V a[4], nan = S::zero();
+  for (int k = 0; k < 4; ++k) {
+    a[k] = S::load(p + k * kL);
+    nan = S::unord(nan, a[k]);
+  }
+  int64_t i = kStep;
+  for (; i + kStep <= n; i += kStep)
+    for (int k = 0; k < 4; ++k) {
+      V b = S::load(p + i + k * kL);
+      a[k] = want_max ? S::max(a[k], b) : S::min(a[k], b);
+      nan = S::unord(nan, b);
+    }
+  if (S::mask(nan)) return std::nullopt;
+  T lanes[kStep];
+  for (int k = 0; k < 4; ++k) S::store(lanes + k * kL, a[k]);
+  T best = lanes[0];
+  for (int64_t j = 1; j < kStep; ++j) best = want_max ? (lanes[j] > best ? lanes[j] : best) : (lanes[j] < best ? lanes[j] : best);
+  for (; i < n; ++i) {
+    T v = p[i];
+    if (v != v) return std::nullopt;
+    best = want_max ? (v > best ? v : best) : (v < best ? v : best);
+  }
+  return best;
+}
+#endif
+
 template <class T>
 T extreme_run(const T* p, int64_t n, bool want_max) {
+#if defined(__SSE2__)
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    if (auto r = extreme_sse2(p, n, want_max)) return *r;
+    return extreme_serial(p, n, want_max);
+  }
+#endif
   if constexpr (std::is_floating_point_v<T>) {
     constexpr int kW = 16;
     if (n < kW) return extreme_serial(p, n, want_max);
