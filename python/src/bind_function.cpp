@@ -94,6 +94,12 @@ void init_function(nb::module_& m) {
         return r;
       });
 
+  m.def("rewrites", [] {
+    // (name, phase, tags, doc) of every registered rewrite, in registration order.
+    std::vector<std::tuple<std::string, std::string, std::vector<std::string>, std::string>> r;
+    for (const auto& info : rewrite_db().all()) r.emplace_back(info.name, phase_name(info.phase), info.tags, info.doc);
+    return r;
+  });
   m.def("function",
         [](nb::list inputs, std::vector<Var> outputs, std::vector<std::pair<Var, Var>> updates,
            std::vector<std::pair<Var, nb::object>> givens, std::string mode, std::string name, bool allow_input_downcast,

@@ -353,3 +353,19 @@ def test_no_default_updates_with_random_streams():
     np.testing.assert_array_equal(f(), f())
     g = theon.function([], u)
     assert not np.array_equal(g(), g())
+
+
+def test_rewrites_lists_every_rewrite_with_its_phase_and_doc():
+    rs = theon.compile.rewrites()
+    names = [r["name"] for r in rs]
+    assert len(names) == len(set(names))
+    for expected in ("merge", "constant_folding", "log1p_from_log", "elemwise_fusion", "elemwise_inplace", "gemm_from_dot"):
+        assert expected in names
+    phases = {"merge", "canonicalize", "stabilize", "specialize", "fusion", "inplace"}
+    for r in rs:
+        assert r["phase"] in phases and r["doc"] and r["phase"] in r["tags"], r
+    # Every name is usable in excluding(): a function compiles with each one excluded.
+    x = T.dvector("x")
+    for name in names[:5]:
+        f = theon.function([x], T.log(1 + T.exp(x)) * 1, mode=theon.compile.mode.get_mode("FAST_RUN").excluding(name))
+        assert name not in f.rewrites_applied()
