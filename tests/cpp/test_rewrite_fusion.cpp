@@ -325,7 +325,8 @@ TEST(FusionThreads, InplaceCompositeOnALargeIntermediate) {
   std::vector<Array> vals{random_array(DType::Float64, {211, 13}, 37), random_array(DType::Float64, {13, 197}, 38),
                           random_array(DType::Float64, {197}, 39)};
   expect_same_bits_any_threads({a, b, v}, {out}, vals, Mode("FAST_RUN"));
-  const Composite* c = first_composite(*compile({a, b, v}, {out}));
+  auto f = compile({a, b, v}, {out});  // keeps the composite alive while it is inspected
+  const Composite* c = first_composite(*f);
   ASSERT_NE(c, nullptr);
   EXPECT_NE(c->name().find("inplace"), std::string::npos) << c->name();
 }
