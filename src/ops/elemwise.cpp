@@ -1,6 +1,8 @@
 // Elementwise ops: type rules, static broadcasting and the generic kernel.
 #include "theon/ops/elemwise.h"
 
+#include "theon/runtime/thread_pool.h"
+
 #include <optional>
 #include <stdexcept>
 
@@ -358,6 +360,28 @@ void detail::elemwise_run_1d(ScalarOpId id, DType kern, int64_t n, char* out, in
   }
 }
 
+namespace {
+
+// Large outputs are split along their first axis across the thread pool.
+// Each element is computed the same way whatever the split, so the bits do
+// not depend on the number of threads.
+void run_kernel_parallel(ScalarOpId id, DType k, const std::vector<Array>& ins, const Array& out) {
+  constexpr int64_t kMinParallel = int64_t(1) << 16, kGrainElems = int64_t(1) << 15;
+  if (out.ndim() == 0 || out.size() < kMinParallel || out.shape()[0] < 2 || in_parallel_region() ||
+      num_threads() == 1)
+    return run_kernel(id, k, ins, out);
+  const int64_t rows = out.shape()[0];
+  const int64_t per_row = out.size() / rows;
+  parallel_for(rows, std::max<int64_t>(1, kGrainElems / per_row), [&](int64_t b, int64_t e) {
+    std::vector<Array> part;
+    part.reserve(ins.size());
+    for (const Array& a : ins) part.push_back(a.slice(0, b, e, 1));
+    run_kernel(id, k, part, out.slice(0, b, e, 1));
+  });
+}
+
+}  // namespace
+
 Array elemwise_eval(ScalarOpId id, const std::vector<Array>& inputs, int inplace_input) {
   const auto& info = scalar_op_info(id);
   // Only the caller holds an inplace candidate's buffer: nothing else can see it overwritten.
@@ -389,7 +413,7 @@ Array elemwise_eval(ScalarOpId id, const std::vector<Array>& inputs, int inplace
     if (in.dtype() == out_dtype && out_dtype == res && in.shape() == shape && in.is_c_contiguous()) out = in;
   }
   if (!out.defined()) out = Array::empty(out_dtype, shape);
-  run_kernel(id, kern, ins, out);
+  run_kernel_parallel(id, kern, ins, out);
   return out.dtype() == res ? out : out.astype(res);
 }
 

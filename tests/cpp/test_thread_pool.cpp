@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
+#include <cstring>
 #include <numeric>
 #include <stdexcept>
 #include <theon/theon.h>
@@ -46,4 +48,32 @@ TEST(ThreadPool, NestedCallsRunSeriallyAndExceptionsPropagate) {
   EXPECT_THROW(set_num_threads(-1), std::invalid_argument);
   EXPECT_THROW(config().set("num_threads", "two"), std::invalid_argument);
   set_num_threads(0);
+}
+
+TEST(ThreadedElemwise, LargeOutputsGiveTheSameBitsForAnyThreadCount) {
+  // A lone Elemwise (FAST_COMPILE does not fuse) over a transposed view and a
+  // broadcast row, large enough to be split across threads.
+  Array base = Array::empty(DType::Float32, {1000, 301});
+  for (int64_t i = 0; i < base.size(); ++i) base.data_as<float>()[i] = float(i % 977) * 0.01f - 3.0f;
+  Array xt = base.transpose({1, 0});  // (301, 1000), not contiguous
+  Array row = Array::empty(DType::Float32, {1, 1000});
+  for (int64_t i = 0; i < 1000; ++i) row.data_as<float>()[i] = float(i) * 0.001f;
+  Var x = matrix(DType::Float32, "x"), r = tensor(DType::Float32, {1, -1}, "r");
+  FunctionOptions o;
+  o.mode = "FAST_COMPILE";
+  auto f = function({x, r}, {exp(x) + 0 * r, arctan2(x, r)}, o);
+  set_num_threads(1);
+  auto one = (*f)({xt, row});
+  set_num_threads(2);
+  auto two = (*f)({xt, row});
+  set_num_threads(0);
+  for (size_t k = 0; k < one.size(); ++k) {
+    ASSERT_EQ(one[k].shape(), (Shape{301, 1000}));
+    EXPECT_EQ(std::memcmp(one[k].data(), two[k].data(), one[k].nbytes()), 0) << "output " << k;
+  }
+  for (int64_t i : {int64_t(0), int64_t(12345), int64_t(301 * 1000 - 1)}) {
+    int64_t a = i / 1000, b = i % 1000;
+    float xv = base.data_as<float>()[b * 301 + a];
+    EXPECT_EQ(two[1].data_as<float>()[i], std::atan2(xv, row.data_as<float>()[b])) << i;
+  }
 }
