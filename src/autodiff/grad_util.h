@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "theon/graph/node.h"
+#include "theon/ops/creation.h"
 #include "theon/ops/elemwise.h"
 #include "theon/ops/shape.h"
 
@@ -18,6 +19,11 @@ inline Var mT(const Var& x) {
 }
 
 // x[..., None, :] and x[..., :, None]: a batch of vectors as rows / columns.
+// The identity matching the last axis of a (stack of) square matrices.
+inline Var eye_of(const Var& x) {
+  Var n = shape_i(x, x.ndim() - 1);
+  return eye(n, n, constant(0.0, DType::Int64), x.dtype());
+}
 inline Var as_row(const Var& x) { return expand_dims(x, x.ndim() - 1); }
 inline Var as_col(const Var& x) { return expand_dims(x, x.ndim()); }
 

@@ -18,10 +18,6 @@ using namespace grad_detail;
 
 namespace {
 
-Var eye_of(const Var& x) {
-  Var n = shape_i(x, x.ndim() - 1);
-  return eye(n, n, constant(0.0, DType::Int64), x.dtype());
-}
 
 // F[..., i, j] = 1 / (d_j - d_i) off the diagonal and 0 on it, for a batch of vectors d.
 Var inverse_gaps(const Var& d) {

@@ -19,11 +19,6 @@ using namespace grad_detail;
 
 namespace {
 
-// The identity matching the last axis of a (stack of) square matrices.
-Var eye_of(const Var& x) {
-  Var n = shape_i(x, x.ndim() - 1);
-  return eye(n, n, constant(0.0, DType::Int64), x.dtype());
-}
 
 // The gradient with respect to a matrix of which only one triangle is read as
 // a symmetric matrix, from the gradient g of that symmetric matrix.
