@@ -4,7 +4,7 @@ set -euo pipefail
 export PIP_ROOT_USER_ACTION=ignore
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-PKGS="cmake ninja-build g++ libopenblas-dev liblapacke-dev libgtest-dev zlib1g-dev graphviz dataset-fashion-mnist"
+PKGS="cmake ninja-build g++ libopenblas-dev liblapacke-dev libdnnl-dev libsleef-dev libgtest-dev zlib1g-dev graphviz dataset-fashion-mnist"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
