@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "scalar_functions.h"
+#include "vector_math.h"
 #include "theon/ops/shape.h"
 #include "theon/runtime/strided.h"
 
@@ -168,6 +169,13 @@ void loop_typed(std::array<char*, N + 1> p, std::array<int64_t, N + 1> s, int64_
   }());
   bool unit = s[0] == int64_t(sizeof(R));
   for (size_t k = 1; k <= N; ++k) unit = unit && s[k] == int64_t(sizeof(T));
+  if constexpr (N == 1 && std::is_floating_point_v<T> && std::is_same_v<R, T> && detail::vec_fn_of<Fn> != detail::VecFn::none) {
+    // Transcendentals go through SLEEF's vector functions, strided runs via a
+    // contiguous block, so every value takes the same code path.
+    if (unit) detail::vec_apply(detail::vec_fn_of<Fn>, reinterpret_cast<const T*>(p[1]), reinterpret_cast<T*>(p[0]), n);
+    else detail::vec_apply_strided<T>(detail::vec_fn_of<Fn>, p[1], s[1], p[0], s[0], n);
+    return;
+  }
   if (unit) {
     // Unit strides (every scratch block of a Composite, contiguous arrays): an
     // indexed loop the compiler vectorizes where Fn allows (exact arithmetic,
