@@ -10,6 +10,7 @@
 // each chunk with scratch of its own (elements are independent, so the split
 // changes no bit); small ones run on the calling thread.
 #include "theon/ops/composite.h"
+#include "theon/runtime/profiling.h"
 
 #include <algorithm>
 #include <cstring>
@@ -588,6 +589,7 @@ struct Pass {
 }  // namespace
 
 void Composite::perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const {
+  note_kernel("fused blocks of 1024");
   const int ni = num_inputs();
   if (int(inputs.size()) != ni) bad("expected " + std::to_string(ni) + " inputs, got " + std::to_string(inputs.size()));
   // Decided before any view of the inputs is taken: only the caller holds these buffers.

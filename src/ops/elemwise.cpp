@@ -1,5 +1,6 @@
 // Elementwise ops: type rules, static broadcasting and the generic kernel.
 #include "theon/ops/elemwise.h"
+#include "theon/runtime/profiling.h"
 
 #include "theon/runtime/thread_pool.h"
 
@@ -425,8 +426,24 @@ Array elemwise_eval(ScalarOpId id, const std::vector<Array>& inputs, int inplace
   return out.dtype() == res ? out : out.astype(res);
 }
 
+namespace {
+// Whether the op's float loop runs on the vector functions (vector_math.h).
+bool uses_vector_math(ScalarOpId id) {
+  switch (id) {
+#define THEON_ELEMWISE(name, arity, r) \
+  case ScalarOpId::name:               \
+    return detail::vec_fn_of<detail::ScalarFn<ScalarOpId::name>> != detail::VecFn::none;
+#include "theon/ops/elemwise.def"
+#undef THEON_ELEMWISE
+  }
+  return false;
+}
+}  // namespace
+
 void Elemwise::perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const {
   outputs[0] = elemwise_eval(id_, inputs, inplace_);
+  static const std::string sleef = std::string("sleef ") + detail::vec_isa();
+  note_kernel(is_float(outputs[0].dtype()) && uses_vector_math(id_) ? sleef.c_str() : "c++ loop");
 }
 
 Var elemwise(ScalarOpId id, std::vector<Var> inputs) {
