@@ -239,9 +239,19 @@ std::vector<Array> Function::operator()(const std::vector<Array>& args) {
   return call(pos);
 }
 
+namespace {
+// The value already has the input's dtype, rank and static shape.
+bool fits_exactly(const TensorType& t, const Array& a) {
+  if (a.dtype() != t.dtype || a.ndim() != t.ndim()) return false;
+  for (size_t d = 0; d < t.shape.size(); ++d)
+    if (t.shape[d] != kUnknownDim && t.shape[d] != a.shape()[d]) return false;
+  return true;
+}
+}  // namespace
+
 std::vector<Array> Function::call(const std::vector<std::optional<Array>>& positional,
                                   const std::map<std::string, Array>& keywords) {
-  std::string fname = name_.empty() ? "function" : "function '" + name_ + "'";
+  const std::string fname = name_.empty() ? std::string("function") : "function '" + name_ + "'";
   if (positional.size() > inputs_.size())
     throw BadArgument(fname + ": expected at most " + std::to_string(inputs_.size()) + " arguments, got " +
                       std::to_string(positional.size()));
@@ -264,6 +274,10 @@ std::vector<Array> Function::call(const std::vector<std::optional<Array>>& posit
   std::vector<Array> arg_values(inputs_.size());  // kept to the end: outputs must not alias them
   for (size_t i = 0; i < inputs_.size(); ++i) {
     const In& in = inputs_[i];
+    if (args[i] && args[i]->defined() && fits_exactly(in.variable.type(), *args[i])) {
+      values[input_slots_[i]] = arg_values[i] = *args[i];  // the common case: nothing to check or convert
+      continue;
+    }
     std::string what = fname + ", " + input_desc(in, i);
     if (!args[i]) {
       if (!in.value)
