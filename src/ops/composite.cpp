@@ -74,8 +74,14 @@ void convert_run(DType from, const char* src, int64_t ss, DType to, char* dst, i
     visit_dtype(from, [&](auto f) {
       using From = decltype(f);
       if (ss == int64_t(sizeof(From)) && ds == int64_t(sizeof(To))) {  // vectorizable
-        const From* f_ = reinterpret_cast<const From*>(src);
         To* t_ = reinterpret_cast<To*>(dst);
+        if constexpr (std::is_same_v<From, bool> && std::is_arithmetic_v<To>) {
+          // bool holds 0 or 1: read as bytes, which GCC vectorizes (it does not for bool loads).
+          const uint8_t* b_ = reinterpret_cast<const uint8_t*>(src);
+          for (int64_t i = 0; i < n; ++i) t_[i] = To(b_[i]);
+          return;
+        }
+        const From* f_ = reinterpret_cast<const From*>(src);
         for (int64_t i = 0; i < n; ++i) t_[i] = convert<To>(f_[i]);
         return;
       }

@@ -196,6 +196,24 @@ void loop_typed(std::array<char*, N + 1> p, std::array<int64_t, N + 1> s, int64_
     }
     return;
   }
+  if constexpr (N == 2) {
+    // One operand broadcast along the run (x * 2, maximum(x, 0)): the same
+    // Fn::f per element with that operand held in a register, vectorized.
+    const bool out_unit = s[0] == int64_t(sizeof(R));
+    R* o = reinterpret_cast<R*>(p[0]);
+    if (out_unit && s[1] == int64_t(sizeof(T)) && s[2] == 0) {
+      const T* a = reinterpret_cast<const T*>(p[1]);
+      const T b = *reinterpret_cast<const T*>(p[2]);
+      for (int64_t i = 0; i < n; ++i) o[i] = Fn::f(a[i], b);
+      return;
+    }
+    if (out_unit && s[1] == 0 && s[2] == int64_t(sizeof(T))) {
+      const T a = *reinterpret_cast<const T*>(p[1]);
+      const T* b = reinterpret_cast<const T*>(p[2]);
+      for (int64_t i = 0; i < n; ++i) o[i] = Fn::f(a, b[i]);
+      return;
+    }
+  }
   auto at = [&](size_t k, int64_t i) { return *reinterpret_cast<const T*>(p[k] + i * s[k]); };
   R* o = reinterpret_cast<R*>(p[0]);
   const int64_t so = s[0];
