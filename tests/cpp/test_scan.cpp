@@ -1,0 +1,229 @@
+// scan: each feature against an explicit loop over std::vector, gradients
+// with verify_grad, truncated BPTT against a hand-unrolled graph, the scan
+// rewrites, and errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <theon/autodiff/verify_grad.h>
+#include <theon/ops/random.h>
+#include <theon/ops/scan.h>
+#include <theon/theon.h>
+
+using namespace theon;
+
+namespace {
+
+Array f64(std::vector<double> v, Shape s = {}) { return Array::from_vector<double>(v, s); }
+std::vector<double> vals(const Array& a) { return a.to_double_vector(); }
+
+void expect_near(const std::vector<double>& got, const std::vector<double>& want, double tol = 1e-12) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], tol) << "at " << i;
+}
+
+std::vector<double> seq_data(int n, int d, double scale = 0.1) {
+  std::vector<double> v;
+  for (int i = 0; i < n * d; ++i) v.push_back(scale * std::sin(1.0 + i * 0.7));
+  return v;
+}
+
+}  // namespace
+
+TEST(Scan, SimpleRecurrenceMatchesLoop) {
+  Var x = matrix(DType::Float64, "x"), h0 = vector(DType::Float64, "h0"), w = vector(DType::Float64, "w");
+  auto r = scan([](const std::vector<Var>& a) { return ScanStepResult{{tanh(a[1] * a[2] + a[0])}}; },
+                {ScanSequence{x}}, {ScanOutput{h0}}, {w});
+  auto f = function({x, h0, w}, {r.outputs[0]});
+  std::vector<double> xs = seq_data(6, 3), hv{0.1, -0.2, 0.3}, wv{0.5, 1.5, -0.7};
+  Array out = (*f)({f64(xs, {6, 3}), f64(hv), f64(wv)})[0];
+  ASSERT_EQ(out.shape(), (Shape{6, 3}));
+  std::vector<double> want;
+  for (int t = 0; t < 6; ++t) {
+    for (int i = 0; i < 3; ++i) hv[size_t(i)] = std::tanh(hv[size_t(i)] * wv[size_t(i)] + xs[size_t(t * 3 + i)]);
+    want.insert(want.end(), hv.begin(), hv.end());
+  }
+  expect_near(vals(out), want);
+}
+
+TEST(Scan, SequenceTapsNegativeAndPositive) {
+  Var x = vector(DType::Float64, "x"), y = vector(DType::Float64, "y");
+  // out_t = x[t-2] + 10 x[t] + 100 y[t+1]
+  auto r = scan([](const std::vector<Var>& a) { return ScanStepResult{{a[0] + 10.0 * a[1] + 100.0 * a[2]}}; },
+                {ScanSequence{x, {-2, 0}}, ScanSequence{y, {1}}}, {ScanOutput{}});
+  auto f = function({x, y}, {r.outputs[0]});
+  std::vector<double> xv{1, 2, 3, 4, 5, 6, 7}, yv{1, 2, 3, 4, 5};
+  Array out = (*f)({f64(xv), f64(yv)})[0];
+  // x allows 5 steps (7 - 2), y allows 4 (5 - 1).
+  std::vector<double> want;
+  for (int t = 0; t < 4; ++t) want.push_back(xv[size_t(t)] + 10 * xv[size_t(t + 2)] + 100 * yv[size_t(t + 1)]);
+  expect_near(vals(out), want);
+}
+
+TEST(Scan, OutputTapsReadPastValues) {
+  Var init = vector(DType::Float64, "init");
+  ScanOptions o;
+  o.n_steps = constant(6.0, DType::Int64);
+  // Taps listed out of order: the step receives them in the order given.
+  auto r = scan([](const std::vector<Var>& a) { return ScanStepResult{{a[0] + 0.5 * a[1]}}; }, {},
+                {ScanOutput{init, {-1, -3}}}, {}, o);
+  auto f = function({init}, {r.outputs[0]});
+  std::vector<double> buf{1.0, 2.0, 3.0};  // y[-3], y[-2], y[-1]
+  Array out = (*f)({f64(buf)})[0];
+  for (int t = 0; t < 6; ++t) buf.push_back(buf[buf.size() - 1] + 0.5 * buf[buf.size() - 3]);
+  expect_near(vals(out), std::vector<double>(buf.begin() + 3, buf.end()));
+}
+
+TEST(Scan, SeveralOutputsWithAndWithoutRecurrence) {
+  Var x = vector(DType::Float64, "x"), a0 = scalar(DType::Float64, "a0");
+  auto r = scan(
+      [](const std::vector<Var>& a) {
+        Var acc = a[1] + a[0];
+        return ScanStepResult{{acc * a[0], acc}};
+      },
+      {ScanSequence{x}}, {ScanOutput{}, ScanOutput{a0}});
+  auto f = function({x, a0}, {r.outputs[0], r.outputs[1]});
+  std::vector<double> xv{1, 2, 3, 4};
+  auto out = (*f)({f64(xv), Array::scalar(DType::Float64, 0.5)});
+  std::vector<double> w0, w1;
+  double acc = 0.5;
+  for (double v : xv) {
+    acc += v;
+    w0.push_back(acc * v);
+    w1.push_back(acc);
+  }
+  expect_near(vals(out[0]), w0);
+  expect_near(vals(out[1]), w1);
+}
+
+TEST(Scan, UntilStopsAfterTheConditionHolds) {
+  Var x0 = scalar(DType::Float64, "x0");
+  ScanOptions o;
+  o.n_steps = constant(1000.0, DType::Int64);
+  auto r = scan(
+      [](const std::vector<Var>& a) {
+        Var nx = a[0] * 2.0;
+        return ScanStepResult{{nx}, {}, gt(nx, constant(50.0, DType::Float64))};
+      },
+      {}, {ScanOutput{x0}}, {}, o);
+  auto f = function({x0}, {r.outputs[0]});
+  Array out = (*f)({Array::scalar(DType::Float64, 1.5)})[0];
+  std::vector<double> want;
+  for (double v = 1.5;;) {
+    v *= 2;
+    want.push_back(v);
+    if (v > 50) break;
+  }
+  expect_near(vals(out), want);
+}
+
+TEST(Scan, NStepsWithoutSequencesAndGoBackwards) {
+  Var x = vector(DType::Float64, "x"), s0 = scalar(DType::Float64, "s0");
+  ScanOptions back;
+  back.go_backwards = true;
+  // Horner's rule over reversed coefficients.
+  auto r = scan([](const std::vector<Var>& a) { return ScanStepResult{{a[1] * 2.0 + a[0]}}; }, {ScanSequence{x}},
+                {ScanOutput{s0}}, {}, back);
+  auto f = function({x, s0}, {r.outputs[0]});
+  std::vector<double> xv{1, 0, 3, 2};
+  Array out = (*f)({f64(xv), Array::scalar(DType::Float64, 0)})[0];
+  std::vector<double> want;
+  double s = 0;
+  for (int t = 3; t >= 0; --t) want.push_back(s = s * 2 + xv[size_t(t)]);
+  expect_near(vals(out), want);
+
+  Var n = scalar(DType::Int64, "n");
+  ScanOptions o;
+  o.n_steps = n;
+  auto p = scan([](const std::vector<Var>& a) { return ScanStepResult{{a[0] * 3.0}}; }, {}, {ScanOutput{s0}}, {}, o);
+  auto g = function({n, s0}, {p.outputs[0]});
+  expect_near(vals((*g)({Array::scalar(DType::Int64, 4), Array::scalar(DType::Float64, 1)})[0]), {3, 9, 27, 81});
+  EXPECT_EQ((*g)({Array::scalar(DType::Int64, 0), Array::scalar(DType::Float64, 1)})[0].shape(), (Shape{0}));
+}
+
+TEST(Scan, SharedVariablesReadAndUpdated) {
+  Var w = shared(f64({2.0}), "w");
+  Var count = shared(Array::scalar(DType::Float64, 10.0), "count");
+  Var x = vector(DType::Float64, "x");
+  // w is read (implicit non-sequence); count is updated by the step.
+  auto r = scan(
+      [&](const std::vector<Var>& a) {
+        return ScanStepResult{{a[0] * sum(w) + count}, {{count, count + 1.0}}};
+      },
+      {ScanSequence{x}}, {ScanOutput{}});
+  ASSERT_EQ(r.updates.size(), 1u);
+  FunctionOptions fo;
+  fo.updates = r.updates;
+  auto f = function({x}, {r.outputs[0]}, fo);
+  Array out = (*f)({f64({1, 2, 3})})[0];
+  expect_near(vals(out), {1 * 2 + 10.0, 2 * 2 + 11.0, 3 * 2 + 12.0});
+  EXPECT_DOUBLE_EQ(get_value(count).item_double(), 13.0);
+  out = (*f)({f64({1}, {1})})[0];
+  expect_near(vals(out), {2 + 13.0});
+  EXPECT_DOUBLE_EQ(get_value(count).item_double(), 14.0);
+}
+
+TEST(Scan, RandomDrawsAdvanceEveryStep) {
+  RandomStreams rs(7);
+  Var n = scalar(DType::Int64, "n");
+  ScanOptions o;
+  o.n_steps = n;
+  auto r = scan([&](const std::vector<Var>&) { return ScanStepResult{{rs.uniform({3})}}; }, {}, {ScanOutput{}}, {}, o);
+  ASSERT_EQ(r.updates.size(), 1u);
+  FunctionOptions fo;
+  fo.updates = r.updates;
+  auto f = function({n}, {r.outputs[0]}, fo);
+  Array first = (*f)({Array::scalar(DType::Int64, 4)})[0];
+  Array second = (*f)({Array::scalar(DType::Int64, 2)})[0];
+  // The reference: the same stream drawn by a plain function, once per call.
+  RandomStreams ref(7);
+  auto g = function({}, {ref.uniform({3})});
+  std::vector<double> want;
+  for (int t = 0; t < 6; ++t) {
+    auto v = vals((*g)({})[0]);
+    want.insert(want.end(), v.begin(), v.end());
+  }
+  std::vector<double> got = vals(first), got2 = vals(second);
+  got.insert(got.end(), got2.begin(), got2.end());
+  expect_near(got, want, 0);
+}
+
+TEST(Scan, Errors) {
+  Var x = vector(DType::Float64, "x"), h0 = scalar(DType::Float64, "h0");
+  auto two = [](const std::vector<Var>& a) { return ScanStepResult{{a[0], a[0]}}; };
+  try {
+    scan(two, {ScanSequence{x}}, {ScanOutput{h0}});
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("returned 2 outputs"), std::string::npos) << e.what();
+  }
+  Var h32 = scalar(DType::Float32, "h32");
+  try {
+    scan([](const std::vector<Var>& a) { return ScanStepResult{{a[1] + a[0]}}; }, {ScanSequence{x}}, {ScanOutput{h32}});
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("output 0"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("scan"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(scan([](const std::vector<Var>& a) { return ScanStepResult{{a[0]}}; }, {}, {ScanOutput{h0}}),
+               std::invalid_argument);  // no sequences, no n_steps
+  // Too few past values for the taps: caught when the shape is static, at run time otherwise.
+  EXPECT_THROW(scan([](const std::vector<Var>& a) { return ScanStepResult{{a[0] + a[1]}}; }, {ScanSequence{x}},
+                    {ScanOutput{constant(f64({1.0})), {-2}}}),
+               std::invalid_argument);
+  Var init = vector(DType::Float64, "init");
+  auto r = scan([](const std::vector<Var>& a) { return ScanStepResult{{a[0] + a[1]}}; }, {ScanSequence{x}},
+                {ScanOutput{init, {-2}}});
+  auto f = function({x, init}, {r.outputs[0]});
+  EXPECT_THROW((*f)({f64({1, 2}), f64({1}, {1})}), std::invalid_argument);
+  // A step whose output changes shape across steps.
+  Var m = matrix(DType::Float64, "m"), v0 = vector(DType::Float64, "v0");
+  auto r2 = scan([](const std::vector<Var>& a) { return ScanStepResult{{concatenate({a[1], a[0]})}}; },
+                 {ScanSequence{m}}, {ScanOutput{v0}});
+  auto f2 = function({m, v0}, {r2.outputs[0]});
+  try {
+    (*f2)({f64({1, 2}, {2, 1}), f64({0}, {1})});
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("output 0"), std::string::npos) << e.what();
+  }
+}
