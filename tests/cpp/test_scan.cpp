@@ -227,3 +227,142 @@ TEST(Scan, Errors) {
     EXPECT_NE(std::string(e.what()).find("output 0"), std::string::npos) << e.what();
   }
 }
+
+namespace {
+
+// h_t = tanh(h_{t-1} * w + x_t), y_t = h_t * x_t (a second, non-recurrent output).
+ScanResult rnn(const Var& x, const Var& h0, const Var& w, int truncate = -1) {
+  ScanOptions o;
+  o.truncate_gradient = truncate;
+  return scan(
+      [](const std::vector<Var>& a) {
+        Var h = tanh(a[1] * a[2] + a[0]);
+        return ScanStepResult{{h, h * a[0]}};
+      },
+      {ScanSequence{x}}, {ScanOutput{h0}, ScanOutput{}}, {w}, o);
+}
+
+}  // namespace
+
+TEST(ScanGrad, VerifyGradSimpleAndSeveralOutputs) {
+  verify_grad(
+      [](const std::vector<Var>& in) {
+        auto r = rnn(in[0], in[1], in[2]);
+        return sum(r.outputs[0]) + 2.0 * sum(r.outputs[1] * r.outputs[1]);
+      },
+      {f64(seq_data(5, 3, 0.5), {5, 3}), f64({0.1, 0.2, -0.3}), f64({0.9, -1.1, 0.4})});
+}
+
+TEST(ScanGrad, VerifyGradWithTaps) {
+  // y_t = y[t-1] * tanh(x[t-2] + w) + 0.3 * y[t-3] * x[t+1]; z_t = y_t * x[t]
+  verify_grad(
+      [](const std::vector<Var>& in) {
+        auto r = scan(
+            [](const std::vector<Var>& a) {
+              // a = x[t-2], x[t], x[t+1], y[t-3], y[t-1], w
+              Var y = a[4] * tanh(a[0] + a[5]) + 0.3 * a[3] * a[2];
+              return ScanStepResult{{y, y * a[1]}};
+            },
+            {ScanSequence{in[0], {-2, 0, 1}}}, {ScanOutput{in[1], {-3, -1}}, ScanOutput{}}, {in[2]});
+        return sum(r.outputs[0] * r.outputs[0]) + sum(r.outputs[1]);
+      },
+      {f64(seq_data(7, 2, 0.8), {7, 2}), f64(seq_data(4, 2, 0.6), {4, 2}), f64({0.3, -0.2})});
+}
+
+TEST(ScanGrad, GoBackwardsAndSharedWeights) {
+  Var wsh = shared(f64({0.7, -0.4}), "wsh");
+  Var x = matrix(DType::Float64, "x"), h0 = vector(DType::Float64, "h0");
+  ScanOptions o;
+  o.go_backwards = true;
+  auto r = scan([&](const std::vector<Var>& a) { return ScanStepResult{{tanh(a[1] * wsh + a[0])}}; },
+                {ScanSequence{x}}, {ScanOutput{h0}}, {}, o);
+  Var cost = sum(r.outputs[0] * r.outputs[0]);
+  auto g = grad(cost, {x, h0, wsh});
+  auto f = function({x, h0}, g);
+  Array xv = f64(seq_data(4, 2, 0.5), {4, 2}), hv = f64({0.2, -0.1});
+  auto got = (*f)({xv, hv});
+  // Finite differences on w through a compiled cost.
+  auto fc = function({x, h0}, {cost});
+  std::vector<double> w0 = vals(get_value(wsh)), num;
+  for (size_t i = 0; i < w0.size(); ++i) {
+    double e = 1e-6;
+    auto wp = w0, wm = w0;
+    wp[i] += e, wm[i] -= e;
+    set_value(wsh, f64(wp, {2}));
+    double cp = (*fc)({xv, hv})[0].item_double();
+    set_value(wsh, f64(wm, {2}));
+    double cm = (*fc)({xv, hv})[0].item_double();
+    num.push_back((cp - cm) / (2 * e));
+  }
+  set_value(wsh, f64(w0, {2}));
+  expect_near(vals(got[2]), num, 1e-6);
+  verify_grad(
+      [&](const std::vector<Var>& in) {
+        auto r2 = scan([&](const std::vector<Var>& a) { return ScanStepResult{{tanh(a[1] * wsh + a[0])}}; },
+                       {ScanSequence{in[0]}}, {ScanOutput{in[1]}}, {}, o);
+        return sum(r2.outputs[0] * r2.outputs[0]);
+      },
+      {xv, hv});
+}
+
+TEST(ScanGrad, TruncatedBpttMatchesHandUnrolledGraph) {
+  const int n = 6, k = 2;
+  Var x = matrix(DType::Float64, "x"), h0 = vector(DType::Float64, "h0"), w = vector(DType::Float64, "w");
+  auto r = rnn(x, h0, w, k);
+  Var last = subtensor(r.outputs[0], {IndexItem::integer(-1)});
+  Var cost = sum(last * last);
+  auto gs = grad(cost, {x, h0, w});
+  // Hand-unrolled: gradients stop at the state entering the last k steps.
+  Var h = h0;
+  for (int t = 0; t < n; ++t) {
+    if (t == n - k) h = disconnected_grad(h);
+    h = tanh(h * w + subtensor(x, {IndexItem::integer(t)}));
+  }
+  Var cost2 = sum(h * h);
+  GradOptions go;
+  go.disconnected_inputs = DisconnectedInputs::Ignore;
+  auto gu = grad(cost2, {x, h0, w}, go);
+  std::vector<Var> outs(gs.begin(), gs.end());
+  outs.insert(outs.end(), gu.begin(), gu.end());
+  outs.push_back(cost);
+  outs.push_back(cost2);
+  auto f = function({x, h0, w}, outs);
+  auto v = (*f)({f64(seq_data(n, 3, 0.5), {n, 3}), f64({0.1, 0.2, -0.3}), f64({0.9, -1.1, 0.4})});
+  EXPECT_NEAR(v[6].item_double(), v[7].item_double(), 1e-12);
+  for (int i = 0; i < 3; ++i) expect_near(vals(v[size_t(i)]), vals(v[size_t(3 + i)]), 1e-12);
+  // Truncation changes the gradient of w (the untruncated one differs).
+  auto full = grad(sum(subtensor(rnn(x, h0, w).outputs[0], {IndexItem::integer(-1)}) *
+                       subtensor(rnn(x, h0, w).outputs[0], {IndexItem::integer(-1)})),
+                   w);
+  auto ff = function({x, h0, w}, {full});
+  auto fv = (*ff)({f64(seq_data(n, 3, 0.5), {n, 3}), f64({0.1, 0.2, -0.3}), f64({0.9, -1.1, 0.4})});
+  EXPECT_GT(std::abs(vals(fv[0])[0] - vals(v[2])[0]), 1e-6);
+}
+
+TEST(ScanGrad, GradOfGrad) {
+  // d/dw of (d cost / d w): the backward scan is itself differentiable.
+  verify_grad(
+      [](const std::vector<Var>& in) {
+        auto r = rnn(in[0], in[1], in[2]);
+        return grad(sum(r.outputs[0] * r.outputs[0]), in[2]);
+      },
+      {f64(seq_data(4, 2, 0.5), {4, 2}), f64({0.1, 0.2}), f64({0.9, -1.1})});
+}
+
+TEST(ScanGrad, RopThroughScan) {
+  Var x = matrix(DType::Float64, "x"), h0 = vector(DType::Float64, "h0"), w = vector(DType::Float64, "w");
+  Var v = vector(DType::Float64, "v");
+  Var out = rnn(x, h0, w).outputs[0];
+  Var jv = Rop({out}, {w}, {v})[0];
+  auto f = function({x, h0, w, v}, {jv});
+  auto fo = function({x, h0, w}, {out});
+  Array xv = f64(seq_data(4, 2, 0.5), {4, 2}), hv = f64({0.1, 0.2});
+  std::vector<double> wv{0.9, -1.1}, dv{0.3, -0.7};
+  auto got = vals((*f)({xv, hv, f64(wv), f64(dv)})[0]);
+  double e = 1e-6;
+  std::vector<double> wp{wv[0] + e * dv[0], wv[1] + e * dv[1]}, wm{wv[0] - e * dv[0], wv[1] - e * dv[1]};
+  auto op = vals((*fo)({xv, hv, f64(wp)})[0]), om = vals((*fo)({xv, hv, f64(wm)})[0]);
+  std::vector<double> num;
+  for (size_t i = 0; i < op.size(); ++i) num.push_back((op[i] - om[i]) / (2 * e));
+  expect_near(got, num, 1e-6);
+}
