@@ -366,3 +366,86 @@ TEST(ScanGrad, RopThroughScan) {
   for (size_t i = 0; i < op.size(); ++i) num.push_back((op[i] - om[i]) / (2 * e));
   expect_near(got, num, 1e-6);
 }
+
+namespace {
+
+const Scan* find_scan(const Function& f) {
+  for (ApplyNode* n : f.nodes())
+    if (auto* s = dynamic_cast<const Scan*>(n->op.get())) return s;
+  return nullptr;
+}
+
+int count_inner(const Scan& s, ScalarOpId id) {
+  int c = 0;
+  for (ApplyNode* n : toposort(s.inner_outputs()))
+    if (auto* e = dynamic_cast<const Elemwise*>(n->op.get()); e && e->scalar_op() == id) ++c;
+  return c;
+}
+
+std::vector<Array> run_both(const std::vector<In>& ins, const std::vector<Var>& outs, const std::vector<Array>& args,
+                            std::shared_ptr<Function>* fast = nullptr) {
+  FunctionOptions o;
+  o.mode = "FAST_RUN";
+  auto f = function(ins, outs, o);
+  o.mode = "None";
+  auto g = function(ins, outs, o);
+  auto a = (*f)(args), b = (*g)(args);
+  for (size_t i = 0; i < a.size(); ++i) expect_near(vals(a[i]), vals(b[i]), 1e-12);
+  if (fast) *fast = f;
+  return a;
+}
+
+}  // namespace
+
+TEST(ScanRewrite, SaveMemKeepsOnlyTheLastStep) {
+  Var x = matrix(DType::Float64, "x"), h0 = vector(DType::Float64, "h0"), w = vector(DType::Float64, "w");
+  auto r = rnn(x, h0, w);
+  Var last = subtensor(r.outputs[0], {IndexItem::integer(-1)});
+  std::shared_ptr<Function> f;
+  auto out = run_both({x, h0, w}, {last}, {f64(seq_data(50, 3), {50, 3}), f64({0.1, 0.2, 0.3}), f64({1, 2, 3})}, &f);
+  EXPECT_EQ(out[0].shape(), (Shape{3}));
+  EXPECT_GE(f->rewrites_applied().count("scan_save_mem"), 1u);
+  const Scan* s = find_scan(*f);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->info().store_steps, (std::vector<int64_t>{1, 1}));  // h read at [-1]; y not read at all
+  // A trace that is returned keeps every step.
+  std::shared_ptr<Function> g;
+  run_both({x, h0, w}, {last, r.outputs[1]}, {f64(seq_data(5, 3), {5, 3}), f64({0.1, 0.2, 0.3}), f64({1, 2, 3})}, &g);
+  EXPECT_EQ(find_scan(*g)->info().store_steps, (std::vector<int64_t>{1, 0}));
+}
+
+TEST(ScanRewrite, SaveMemWithTapsAndMinusK) {
+  Var init = vector(DType::Float64, "init");
+  ScanOptions o;
+  o.n_steps = constant(9.0, DType::Int64);
+  auto r = scan([](const std::vector<Var>& a) { return ScanStepResult{{a[1] - 0.25 * a[0]}}; }, {},
+                {ScanOutput{init, {-3, -1}}}, {}, o);
+  Var y = subtensor(r.outputs[0], {IndexItem::integer(-2)});
+  std::shared_ptr<Function> f;
+  run_both({init}, {y}, {f64({1, 2, 3})}, &f);
+  EXPECT_EQ(find_scan(*f)->info().store_steps, (std::vector<int64_t>{2}));
+}
+
+TEST(ScanRewrite, HoistsLoopInvariantsAndPushesOutSequenceWork) {
+  Var x = matrix(DType::Float64, "x"), h0 = vector(DType::Float64, "h0"), w = vector(DType::Float64, "w");
+  auto r = scan(
+      [](const std::vector<Var>& a) {
+        Var ew = exp(a[2]) * 0.5;               // invariant: computed once
+        Var xs = log1p(a[0] * a[0]) * a[2];     // per-step work on x_t and w only
+        return ScanStepResult{{tanh(a[1] * ew + xs)}};
+      },
+      {ScanSequence{x}}, {ScanOutput{h0}}, {w});
+  std::shared_ptr<Function> f;
+  run_both({x, h0, w}, {r.outputs[0]}, {f64(seq_data(7, 3), {7, 3}), f64({0.1, 0.2, 0.3}), f64({0.5, -1, 2})}, &f);
+  EXPECT_GE(f->rewrites_applied().count("scan_hoist_invariants"), 1u);
+  EXPECT_GE(f->rewrites_applied().count("scan_pushout_seq_elemwise"), 1u);
+  const Scan* s = find_scan(*f);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(count_inner(*s, ScalarOpId::exp), 0);
+  EXPECT_EQ(count_inner(*s, ScalarOpId::log1p), 0);
+  EXPECT_EQ(count_inner(*s, ScalarOpId::tanh), 1);
+  // Gradients through the rewritten loop agree too.
+  Var cost = sum(r.outputs[0] * r.outputs[0]);
+  run_both({x, h0, w}, grad(cost, {x, h0, w}),
+           {f64(seq_data(7, 3), {7, 3}), f64({0.1, 0.2, 0.3}), f64({0.5, -1, 2})});
+}
