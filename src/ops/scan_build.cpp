@@ -191,6 +191,11 @@ ScanResult scan(const ScanStepFn& fn, const std::vector<ScanSequence>& sequences
   info.n_nit = 0;
   for (size_t j = 0; j < n_out; ++j) info.n_nit += where_rec[j] < 0;
   info.n_shared = int(shared_upd.size());
+  for (size_t j = 0; j < n_out; ++j)
+    if (where_rec[j] >= 0) info.user_index.push_back(int(j));
+  for (int s = 0; s < info.n_shared; ++s) info.user_index.push_back(-1 - s);
+  for (size_t j = 0; j < n_out; ++j)
+    if (where_rec[j] < 0) info.user_index.push_back(int(j));
   info.has_until = r.until.defined();
 
   std::unordered_set<const VariableNode*> own;

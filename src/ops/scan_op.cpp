@@ -37,6 +37,12 @@ std::string ScanInfo::str() const {
   return s + ") trunc=" + std::to_string(truncate_gradient);
 }
 
+std::string ScanInfo::output_desc(int trace) const {
+  int j = size_t(trace) < user_index.size() ? user_index[size_t(trace)] : trace;
+  if (j < 0) return "the state of updated shared variable " + std::to_string(-1 - j);
+  return "output " + std::to_string(j);
+}
+
 Scan::Scan(ScanInfo info, std::vector<Var> inner_inputs, std::vector<Var> inner_outputs)
     : info_(std::move(info)), inner_inputs_(std::move(inner_inputs)), inner_outputs_(std::move(inner_outputs)),
       id_(next_variable_id()) {
@@ -82,7 +88,7 @@ std::vector<TensorType> Scan::infer_type(const std::vector<Var>& in) const {
     const Var& init = in[size_t(I.first_outer_init() + k)];
     const Var& tap = inner_inputs_[inner];
     if (init.dtype() != tap.dtype() || init.ndim() != tap.ndim() + 1)
-      throw std::invalid_argument(who + "initial value of recurrent output " + std::to_string(k) + ": expected " +
+      throw std::invalid_argument(who + "initial value of " + I.output_desc(k) + ": expected " +
                                   std::string(dtype_name(tap.dtype())) + " of rank " + std::to_string(tap.ndim() + 1) +
                                   ", got " + init.type().str());
     inner += I.rec_taps[size_t(k)].size();

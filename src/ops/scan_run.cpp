@@ -132,7 +132,7 @@ void Scan::perform(const std::vector<Array>& ins, std::vector<Array>& outs) cons
     const Array& init = ins[size_t(I.first_outer_init() + k)];
     int64_t L = I.rec_len(k);
     if (init.shape()[0] < L)
-      throw std::invalid_argument(who + "initial value of recurrent output " + std::to_string(k) + " has " +
+      throw std::invalid_argument(who + "initial value of " + I.output_desc(k) + " has " +
                                   std::to_string(init.shape()[0]) + " rows along axis 0; its taps need " +
                                   std::to_string(L) + " past values");
     TraceBuf& b = rec[size_t(k)];
@@ -186,8 +186,7 @@ void Scan::perform(const std::vector<Array>& ins, std::vector<Array>& outs) cons
       const Shape& bs = b.buf.shape();
       if (r.dtype() != b.buf.dtype() || r.ndim() + 1 != b.buf.ndim() ||
           !std::equal(r.shape().begin(), r.shape().end(), bs.begin() + 1))
-        throw std::invalid_argument(who + "step " + std::to_string(t) + ": output " + std::to_string(k) +
-                                    " has shape " + shape_str(r.shape()) + ", but " +
+        throw std::invalid_argument(who + "step " + std::to_string(t) + ": " + I.output_desc(k) + " has shape " + shape_str(r.shape()) + ", but " +
                                     (is_rec ? "its initial value (the previous state) has shape "
                                             : "earlier steps gave shape ") +
                                     shape_str(Shape(bs.begin() + 1, bs.end())));

@@ -95,6 +95,8 @@ struct ScanInfo {
   std::vector<int64_t> store_steps;
   int truncate_gradient = -1;
   std::string name;
+  // Per trace: its position among the step function's outputs (for messages).
+  std::vector<int> user_index;
 
   int n_rec() const { return int(rec_taps.size()); }
   int n_seq() const { return int(seq_taps.size()); }
@@ -105,6 +107,8 @@ struct ScanInfo {
   int first_outer_nonseq() const { return 1 + n_seq() + n_rec(); }
   int rec_len(int k) const { return -rec_taps[size_t(k)].front(); }
   std::string str() const;
+  // "output j" as the user numbered the step's outputs.
+  std::string output_desc(int trace) const;
 };
 
 class Scan : public Op {
