@@ -222,3 +222,70 @@ def test_errors_name_scan_and_the_output():
     with pytest.raises(ValueError, match=r"(?i)scan.*initial value of output 0"):
         f(np.ones(3), np.ones(1))
     np.testing.assert_allclose(f(np.ones(3), np.array([1.0, 2.0])), [2, 3, 3])
+
+
+def test_gradient_reuses_the_random_draws_of_the_forward_loop():
+    srng = RandomStreams(seed=3)
+    x, w = T.matrix("x", dtype=F), T.vector("w", dtype=F)
+    h0 = T.zeros((3,), dtype=F)
+    h, upd = scan(lambda x_t, h, w: T.tanh(h * w + x_t) * srng.binomial((3,), p=0.5, dtype=F),
+                  sequences=x, outputs_info=h0, non_sequences=w)
+    cost = T.sum(h ** 2)
+    # No updates: the generator state stays put, so every call draws the same masks.
+    fc = fn([x, w], cost, no_default_updates=True)
+    fg = fn([x, w], T.grad(cost, w), no_default_updates=True)
+    r = rng(6)
+    xv, wv = r.normal(size=(5, 3)), r.normal(size=3)
+    num = np.zeros(3)
+    for i in range(3):
+        e = np.zeros(3)
+        e[i] = 1e-6
+        num[i] = (fc(xv, wv + e) - fc(xv, wv - e)) / 2e-6
+    np.testing.assert_allclose(fg(xv, wv), num, rtol=1e-5, atol=1e-8)
+
+
+def test_nested_scan_forward_and_gradient():
+    x, w = T.matrix("x", dtype=F), T.scalar("w", dtype=F)
+
+    def outer_step(row, acc, w):
+        inner, _ = scan(lambda v, s, w: s * w + v, sequences=row, outputs_info=T.constant(0.0, dtype=F),
+                        non_sequences=w)
+        return acc + inner[-1]
+
+    total, _ = scan(outer_step, sequences=x, outputs_info=T.constant(0.0, dtype=F), non_sequences=w)
+    xv = rng(7).normal(size=(3, 4))
+    got = fn([x, w], total)(xv, 0.5)
+    want, acc = [], 0.0
+    for row in xv:
+        s = 0.0
+        for v in row:
+            s = s * 0.5 + v
+        acc += s
+        want.append(acc)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    verify_grad(lambda x, w: scan(outer_step, sequences=x, outputs_info=T.constant(0.0, dtype=F),
+                                  non_sequences=w)[0], [xv, np.array(0.5)], rng=np.random.RandomState(0))
+
+
+def test_zero_steps_and_strict():
+    n = T.iscalar("n")
+    h0 = T.vector("h0", dtype=F)
+    out, _ = scan(lambda h: h * 2, outputs_info=h0, n_steps=n)
+    assert fn([n, h0], out)(0, np.ones(3)).shape == (0, 3)
+    w = T.scalar("w", dtype=F)
+    with pytest.raises(ValueError, match="strict"):
+        scan(lambda h: h * w, outputs_info=h0, n_steps=3, strict=True)
+    ok, _ = scan(lambda h, w: h * w, outputs_info=h0, non_sequences=w, n_steps=3, strict=True)
+    np.testing.assert_allclose(fn([h0, w], ok)(np.ones(2), 2.0), [[2, 2], [4, 4], [8, 8]])
+
+
+def test_rop_through_scan():
+    x, h0, w = T.matrix("x", dtype=F), T.vector("h0", dtype=F), T.vector("w", dtype=F)
+    v = T.vector("v", dtype=F)
+    h, _ = _rnn(x, h0, w)
+    jv = theano.gradient.Rop(h, w, v)
+    r = rng(8)
+    xv, hv, wv, dv = r.normal(size=(4, 2)), r.normal(size=2), r.normal(size=2), r.normal(size=2)
+    fh = fn([x, h0, w], h)
+    num = (fh(xv, hv, wv + 1e-6 * dv) - fh(xv, hv, wv - 1e-6 * dv)) / 2e-6
+    np.testing.assert_allclose(fn([x, h0, w, v], jv)(xv, hv, wv, dv), num, rtol=1e-5, atol=1e-8)
