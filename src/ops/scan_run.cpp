@@ -4,6 +4,7 @@
 // recurrent buffers are made; no Function call (argument checks, output
 // detaching) happens inside the loop.
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -63,12 +64,22 @@ std::shared_ptr<Scan::Program> Scan::program() const {
     for (int s : p->steps[k].in) last[s] = k;
   for (auto [s, k] : last)
     if (!keep[size_t(s)] && !fixed[size_t(s)]) p->steps[k].release.push_back(s);
+  // The per-step inputs (sequence rows, past states) are set afresh every
+  // step, so one read once is handed over (moved) like a released value.
+  std::vector<int> reads(size_t(p->num_slots), 0);
+  for (const auto& st : p->steps)
+    for (int s : st.in) ++reads[size_t(s)];
+  std::vector<char> per_step(size_t(p->num_slots), 0);
+  size_t n_step_inputs = size_t(info_.n_inner_seq_inputs() + info_.n_inner_rec_inputs());
+  for (size_t i = 0; i < n_step_inputs; ++i) per_step[size_t(p->input_slots[i])] = 1;
+  for (size_t i = n_step_inputs; i < p->input_slots.size(); ++i) per_step[size_t(p->input_slots[i])] = 0;
   for (auto& st : p->steps) {
     st.move_in.assign(st.in.size(), 0);
     for (size_t i = 0; i < st.in.size(); ++i) {
       int s = st.in[i];
       bool rel = std::find(st.release.begin(), st.release.end(), s) != st.release.end();
-      st.move_in[i] = rel && std::count(st.in.begin(), st.in.end(), s) == 1;
+      bool once = per_step[size_t(s)] && reads[size_t(s)] == 1 && !keep[size_t(s)];
+      st.move_in[i] = (rel || once) && std::count(st.in.begin(), st.in.end(), s) == 1;
     }
   }
   program_ = p;
@@ -85,6 +96,16 @@ struct TraceBuf {
   int64_t L = 0, cap = 0;
   bool circular = false;
   Array row(int64_t p) const { return buf.index(0, (p + L) % cap); }
+  // Writes step p's value (a plain copy when it is C-contiguous, the common case).
+  void store(int64_t p, const Array& r) const {
+    if (r.is_c_contiguous() && r.dtype() == buf.dtype()) {
+      size_t bytes = r.nbytes();
+      char* dst = static_cast<char*>(buf.data()) + size_t((p + L) % cap) * bytes;
+      if (dst != r.data()) std::memmove(dst, r.data(), bytes);
+    } else {
+      row(p).assign(r);
+    }
+  }
   // Makes room for logical step t in a full trace (growing geometrically).
   void ensure(int64_t t, int64_t max_steps) {
     if (circular || t + L < cap) return;
@@ -152,6 +173,8 @@ void Scan::perform(const std::vector<Array>& ins, std::vector<Array>& outs) cons
   for (int m = 0; m < I.n_nonseq; ++m)
     vals[size_t(P->input_slots[nonseq0 + size_t(m)])] = ins[size_t(I.first_outer_nonseq() + m)];
 
+  // Argument and result lists of each inner op, reused across steps.
+  std::vector<std::vector<Array>> args(P->steps.size()), results(P->steps.size());
   int64_t done = n;
   for (int64_t t = 0; t < n; ++t) {
     size_t in = 0;
@@ -163,11 +186,14 @@ void Scan::perform(const std::vector<Array>& ins, std::vector<Array>& outs) cons
     for (int k = 0; k < I.n_rec(); ++k)
       for (int tap : I.rec_taps[size_t(k)]) vals[size_t(P->input_slots[in++])] = rec[size_t(k)].row(t + tap);
 
-    for (auto& st : P->steps) {
-      std::vector<Array> a, o(st.out.size());
-      a.reserve(st.in.size());
+    for (size_t k = 0; k < P->steps.size(); ++k) {
+      const auto& st = P->steps[k];
+      std::vector<Array>& a = args[k];
+      std::vector<Array>& o = results[k];
+      a.clear();
       for (size_t i = 0; i < st.in.size(); ++i)
         a.push_back(st.move_in[i] ? std::move(vals[size_t(st.in[i])]) : vals[size_t(st.in[i])]);
+      o.assign(st.out.size(), Array());
       st.node->op->perform(a, o);
       for (size_t i = 0; i < o.size(); ++i) vals[size_t(st.out[i])] = std::move(o[i]);
       for (int s : st.release) vals[size_t(s)] = Array();
@@ -191,7 +217,7 @@ void Scan::perform(const std::vector<Array>& ins, std::vector<Array>& outs) cons
                                             : "earlier steps gave shape ") +
                                     shape_str(Shape(bs.begin() + 1, bs.end())));
       b.ensure(t, n);
-      b.row(t).assign(r);
+      b.store(t, r);
     }
     if (I.has_until && vals[size_t(P->output_slots.back())].item_double() != 0.0) {
       done = t + 1;
