@@ -102,7 +102,6 @@ ScanResult scan(const ScanStepFn& fn, const std::vector<ScanSequence>& sequences
       args.push_back(p);
     }
   }
-  // Inner rec inputs must follow the sorted taps; remember the user's order to permute.
   std::vector<Var> nonseq_ph;
   for (size_t m = 0; m < non_sequences.size(); ++m) {
     if (!non_sequences[m].defined()) throw std::invalid_argument(who + "non_sequences[" + std::to_string(m) + "] is undefined");
@@ -171,6 +170,9 @@ ScanResult scan(const ScanStepFn& fn, const std::vector<ScanSequence>& sequences
       added = true;
     }
   }
+
+  if (n_out == 0 && shared_upd.empty())
+    throw std::invalid_argument(who + "the step function returns no outputs and updates no shared variable");
 
   // Inner graph: rec outputs (user order), shared states, non-recurrent outputs, until.
   std::vector<Var> roots, shared_ph;

@@ -71,10 +71,46 @@ std::vector<Var> invariant_frontier(const Parts& p) {
   return out;
 }
 
+// The shapes of a sequence's rows and of a recurrent state are the same at
+// every step (the loop checks the states'), so Shape_i / Shape of a per-step
+// input becomes a non-sequence: the shape of the outer sequence or initial
+// value without its leading axis. Gradient graphs are full of them.
+bool hoist_row_shapes(Parts& p) {
+  const ScanInfo& I = p.info;
+  std::unordered_map<const VariableNode*, Var> outer_of;
+  size_t at = 0;
+  for (int i = 0; i < I.n_seq(); ++i)
+    for (size_t t = 0; t < I.seq_taps[size_t(i)].size(); ++t) outer_of[p.inner_in[at++].get()] = p.outer_in[size_t(1 + i)];
+  for (int k = 0; k < I.n_rec(); ++k)
+    for (size_t t = 0; t < I.rec_taps[size_t(k)].size(); ++t)
+      outer_of[p.inner_in[at++].get()] = p.outer_in[size_t(I.first_outer_init() + k)];
+  std::vector<std::pair<Var, Var>> rep;
+  for (ApplyNode* node : toposort(p.inner_out)) {
+    if (node->inputs.size() != 1) continue;
+    auto it = outer_of.find(node->inputs[0].get());
+    if (it == outer_of.end()) continue;
+    Var outer;
+    if (auto* si = dynamic_cast<const ShapeI*>(node->op.get())) outer = shape_i(it->second, si->i() + 1);
+    else if (dynamic_cast<const ShapeOp*>(node->op.get()))
+      outer = subtensor(shape(it->second), {IndexItem::slice(1, std::nullopt)});
+    else
+      continue;
+    Var ph = variable(node->output(0).type(), "row_shape");
+    rep.push_back({node->output(0), ph});
+    p.inner_in.push_back(ph);
+    p.outer_in.push_back(outer);
+    ++p.info.n_nonseq;
+  }
+  if (rep.empty()) return false;
+  p.inner_out = clone_replace(p.inner_out, rep);
+  return true;
+}
+
 std::vector<Var> hoist_invariants(FunctionGraph&, ApplyNode& n) {
   Parts p = parts_of(n);
+  bool shapes = hoist_row_shapes(p);
   std::vector<Var> front = invariant_frontier(p);
-  if (front.empty()) return {};
+  if (front.empty()) return shapes ? rebuild(std::move(p)) : std::vector<Var>{};
   size_t ns0 = first_nonseq_inner(p.info);
   std::vector<std::pair<Var, Var>> to_outer, to_inner;
   for (int m = 0; m < p.info.n_nonseq; ++m)

@@ -289,3 +289,13 @@ def test_rop_through_scan():
     fh = fn([x, h0, w], h)
     num = (fh(xv, hv, wv + 1e-6 * dv) - fh(xv, hv, wv - 1e-6 * dv)) / 2e-6
     np.testing.assert_allclose(fn([x, h0, w, v], jv)(xv, hv, wv, dv), num, rtol=1e-5, atol=1e-8)
+
+
+def test_step_returning_only_updates():
+    count = theano.shared(np.float64(1.0), name="count")
+    outs, upd = scan(lambda: {count: count * 3}, n_steps=4)
+    assert outs == [] and len(upd) == 1
+    fn([], [], updates=upd)()
+    assert count.get_value() == 81.0
+    with pytest.raises(ValueError, match="no outputs"):
+        scan(lambda: [], n_steps=2)
