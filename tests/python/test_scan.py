@@ -299,3 +299,17 @@ def test_step_returning_only_updates():
     assert count.get_value() == 81.0
     with pytest.raises(ValueError, match="no outputs"):
         scan(lambda: [], n_steps=2)
+
+
+@pytest.mark.parametrize("mode", ["FAST_COMPILE", "DebugMode", "NanGuardMode"])
+def test_modes_agree_with_mode_none(mode):
+    # DebugMode re-checks every rewrite, the scan ones included, on these inputs.
+    x, h0, w = T.matrix("x", dtype=F), T.vector("h0", dtype=F), T.vector("w", dtype=F)
+    h, _ = scan(lambda x_t, h, w: T.tanh(h * T.exp(w) + T.log1p(x_t * x_t)), sequences=x, outputs_info=h0,
+                non_sequences=w)
+    outs = [h[-1], T.grad(T.sum(h[-1]), w)]
+    r = rng(9)
+    args = (r.normal(size=(5, 3)), r.normal(size=3), r.normal(size=3))
+    want = fn([x, h0, w], outs, mode="None")(*args)
+    for a, b in zip(fn([x, h0, w], outs, mode=mode)(*args), want):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
