@@ -144,7 +144,7 @@ ScanResult scan(const ScanStepFn& fn, const std::vector<ScanSequence>& sequences
 
   // Shared variables the step updates, explicitly or through default updates (random streams).
   Updates shared_upd;
-  std::unordered_set<const VariableNode*> updated;
+  std::unordered_set<const VariableNode*> updated, from_default;
   for (const auto& [sv, val] : r.updates) {
     if (!sv.defined() || !sv.is_shared())
       throw std::invalid_argument(who + "update target '" + (sv.defined() ? sv.str() : "?") + "' is not a shared variable");
@@ -164,9 +164,11 @@ ScanResult scan(const ScanStepFn& fn, const std::vector<ScanSequence>& sequences
     for (const Var& leaf : graph_inputs(roots)) {
       if (!leaf.is_shared() || updated.count(leaf.get())) continue;
       Var du = default_update_of(leaf);
-      if (!du.defined()) continue;
+      // A state another scan already advances (its default update is that scan's result) is read, not drawn from.
+      if (!du.defined() || (du.owner() && dynamic_cast<const Scan*>(du.owner()->op.get()))) continue;
       updated.insert(leaf.get());
       shared_upd.push_back({leaf, du});
+      from_default.insert(leaf.get());
       added = true;
     }
   }
@@ -253,7 +255,16 @@ ScanResult scan(const ScanStepFn& fn, const std::vector<ScanSequence>& sequences
     if (!opt.name.empty()) v.set_name(opt.name + "[" + std::to_string(j) + "]");
     out.outputs.push_back(v);
   }
-  for (int s = 0; s < info.n_shared; ++s) out.updates.push_back({shared_upd[size_t(s)].first, res[size_t(info.n_traces() + s)]});
+  for (int s = 0; s < info.n_shared; ++s) {
+    const Var& sv = shared_upd[size_t(s)].first;
+    const Var& final_value = res[size_t(info.n_traces() + s)];
+    out.updates.push_back({sv, final_value});
+    // A state advanced by its default update (a random stream drawn in the
+    // step) now defaults to the state after the whole loop, so a function
+    // compiled without scan's updates still moves the stream past every draw.
+    // Weak, as random streams hold theirs: the loop reads the state.
+    if (from_default.count(sv.get())) set_default_update(sv, final_value, true);
+  }
   return out;
 }
 

@@ -313,3 +313,14 @@ def test_modes_agree_with_mode_none(mode):
     want = fn([x, h0, w], outs, mode="None")(*args)
     for a, b in zip(fn([x, h0, w], outs, mode=mode)(*args), want):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_random_stream_advances_without_explicit_updates():
+    srng = RandomStreams(seed=11)
+    n = T.iscalar("n")
+    draws, _ = scan(lambda: srng.uniform((2,), dtype=F), n_steps=n)
+    f = fn([n], draws)  # no updates: the stream's default update is the state after the loop
+    got = np.vstack([f(2), f(3)])
+    ref = RandomStreams(seed=11)
+    g = fn([], ref.uniform((2,), dtype=F))
+    np.testing.assert_array_equal(got, np.vstack([g() for _ in range(5)]))

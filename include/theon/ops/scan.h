@@ -20,7 +20,9 @@
 // Shared variables read by the step become implicit non-sequences; shared
 // variables it updates (explicitly, or through a default update such as a
 // random stream's) become loop-carried state, and scan returns their final
-// values as updates for function(updates=...). The gradient is a backward
+// values as updates for function(updates=...) (a random stream's state also
+// gets the loop's final state as its default update, so a function compiled
+// without those updates still advances it). The gradient is a backward
 // scan (backpropagation through time, truncated with truncate_gradient).
 #pragma once
 #include <functional>
