@@ -7,9 +7,9 @@ its gradient (BPTT: d sum(h) / d (x, h0, w)). Systems:
   jax     jax.lax.scan under jax.jit (jax.grad for the gradient)
 
 The table reports median wall times over --runs calls and each system's time
-relative to theon. "overhead/step" for theon is the loop time minus the time
-its inner ops take (the inner program's ops called directly, the same number
-of times), divided by the number of steps.
+relative to theon (above 1: slower than theon). The last line gives theon's
+cost per step ((n-step call - 1-step call) / (n - 1)). The loop's own
+overhead beyond its inner ops is measured from C++ by bench/scan_overhead.cpp.
 
     THEON_BUILD_DIR=$PWD/build PYTHONPATH=$PWD/python python3 bench/scan_bench.py [--steps 1000] [--runs 50]
 """
@@ -38,9 +38,7 @@ def theon_fns(steps, d):
     x, h0, w = T.matrix("x"), T.vector("h0"), T.vector("w")
     h, _ = theano.scan(lambda x_t, h, w: T.tanh(h * w + x_t), sequences=x, outputs_info=h0, non_sequences=w)
     fwd = theano.function([x, h0, w], h)
-    g = theano.grad(T.sum(h), [x, h0, w])
-    bwd = theano.function([x, h0, w], g)
-    # The inner work alone: the same step compiled as a function, and a one-step scan for the fixed cost.
+    bwd = theano.function([x, h0, w], theano.grad(T.sum(h), [x, h0, w]))
     return fwd, bwd
 
 
@@ -66,7 +64,6 @@ def main():
     hh, ww, xx = T.vector("hh"), T.vector("ww"), T.vector("xx")
     kern = theano.function([hh, ww, xx], T.tanh(hh * ww + xx))
     t_kern_call = median_time(lambda: kern(hv, wv, xv[0]), a.runs * 20)
-    t_empty = median_time(lambda: theano.function([hh], hh)(hv), 3) if False else None
     rows.append(("theon", t_fwd, t_bwd))
 
     try:
@@ -126,7 +123,6 @@ def main():
     per_step = (t_fwd - t_one) / (n - 1)
     print(f"\ntheon: one-step call {t_one * 1e6:.1f} us; per step {per_step * 1e9:.0f} ns "
           f"(the kernel alone through a theon.function call: {t_kern_call * 1e6:.2f} us)")
-    del t_empty
 
 
 if __name__ == "__main__":
