@@ -1,10 +1,11 @@
 // Rewrites of Scan nodes:
 //   scan_hoist_invariants  inner nodes that read only non-sequences and
 //                          constants are computed once, before the loop;
-//   scan_pushout_seq_elemwise  an inner elementwise node reading only the
-//                          slices of one sequence, non-sequences and constants
-//                          becomes one vectorized op on the whole sequence,
-//                          whose rows the loop then reads as a new sequence;
+//   scan_pushout_seq_elemwise  an inner elementwise node (or a product
+//                          x_t . W) reading only the slices of one sequence,
+//                          non-sequences and constants becomes one vectorized
+//                          op on the whole sequence (X . W: one matrix
+//                          product), whose rows the loop reads as a new sequence;
 //   scan_save_mem          a trace read only at its last k steps (x[-k] with
 //                          constant k, or not read at all) is stored in a
 //                          ring of max(k, taps) rows instead of n_steps rows.
@@ -12,6 +13,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "theon/ops/blas.h"
 #include "theon/ops/scan.h"
 #include "theon/ops/shape.h"
 #include "theon/ops/subtensor.h"
@@ -142,7 +144,9 @@ std::vector<Var> pushout_seq_elemwise(FunctionGraph&, ApplyNode& n) {
 
   for (ApplyNode* node : toposort(p.inner_out)) {
     auto* ew = dynamic_cast<const Elemwise*>(node->op.get());
-    if (!ew || ew->inplace_input() >= 0) continue;
+    bool is_dot = dynamic_cast<const Dot*>(node->op.get()) != nullptr;
+    bool is_matmul = dynamic_cast<const MatMul*>(node->op.get()) != nullptr;
+    if (!(ew && ew->inplace_input() < 0) && !is_dot && !is_matmul) continue;
     int seq = -1;
     bool ok = true;
     for (const Var& v : node->inputs) {
@@ -155,6 +159,15 @@ std::vector<Var> pushout_seq_elemwise(FunctionGraph&, ApplyNode& n) {
       seq = it->second.first;
     }
     if (!ok || seq < 0) continue;
+    // Products: x_t . W -> X . W (and W . x_t -> X . W^T), one matrix product
+    // for the whole sequence; only where stacking the rows keeps the result's rows.
+    if (is_dot || is_matmul) {
+      const Var &a = node->inputs[0], &b = node->inputs[1];
+      bool a_row = slice_of.count(a.get()) > 0, b_row = slice_of.count(b.get()) > 0;
+      bool fits = a_row && !b_row && a.ndim() >= 1 && b.ndim() >= 1 && (is_dot || b.ndim() <= 2);
+      bool fits_t = is_dot && b_row && !a_row && b.ndim() == 1 && a.ndim() == 2;
+      if (!fits && !fits_t) continue;
+    }
     const auto& taps = I.seq_taps[size_t(seq)];
     int lo = std::min(0, *std::min_element(taps.begin(), taps.end()));
     int hi = std::max(0, *std::max_element(taps.begin(), taps.end()));
@@ -175,10 +188,11 @@ std::vector<Var> pushout_seq_elemwise(FunctionGraph&, ApplyNode& n) {
         std::vector<int> order{0};
         for (int d = v.ndim(); d < R; ++d) order.push_back(-1);
         for (int d = 0; d < v.ndim(); ++d) order.push_back(1 + d);
-        outer_args.push_back(v.ndim() < R ? dimshuffle(w, order) : w);
+        outer_args.push_back(v.ndim() < R && ew ? dimshuffle(w, order) : w);
       }
     }
-    Var outer = theon::apply(node->op, outer_args)[0];
+    bool transposed = (is_dot || is_matmul) && !slice_of.count(node->inputs[0].get());
+    Var outer = transposed ? dot(outer_args[1], transpose(outer_args[0])) : theon::apply(node->op, outer_args)[0];
     // The new sequence has the windows' length, so the number of steps is unchanged.
     Var ph = variable(out_inner.type(), out_inner.name());
     size_t n_seq_in = size_t(I.n_inner_seq_inputs());
@@ -261,7 +275,7 @@ void register_scan_rewrites(RewriteDB& db) {
   db.local("scan_hoist_invariants", Phase::Canonicalize, {key<Scan>()}, {kFastRun, "scan"},
            "scan step computing f(non_sequences) -> f computed once before the loop", hoist_invariants);
   db.local("scan_pushout_seq_elemwise", Phase::Canonicalize, {key<Scan>()}, {kFastRun, "scan"},
-           "elementwise f(x[t], non_sequences) in the step -> f(x) on the whole sequence, read row by row",
+           "elementwise f(x[t], non_sequences) or x[t] . W in the step -> f(x) / x . W on the whole sequence, read row by row",
            pushout_seq_elemwise);
   db.global("scan_save_mem", Phase::Specialize, {kFastRun, "scan"},
             "scan trace read only as out[-k] -> a ring of k rows (O(taps) memory instead of O(n_steps))",

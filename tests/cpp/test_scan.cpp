@@ -459,3 +459,29 @@ TEST(ScanRewrite, HoistsLoopInvariantsAndPushesOutSequenceWork) {
     }
   EXPECT_EQ(scans, 2);
 }
+
+TEST(ScanRewrite, PushesInputProjectionsOutAsOneMatrixProduct) {
+  // h_t = tanh(x_t . W + U . h_{t-1} + v . x_t): x_t . W and v . x_t become products over the whole sequence.
+  Var x = matrix(DType::Float64, "x"), h0 = vector(DType::Float64, "h0");
+  Var W = matrix(DType::Float64, "W"), U = matrix(DType::Float64, "U"), v = matrix(DType::Float64, "v");
+  auto r = scan(
+      [](const std::vector<Var>& a) {
+        return ScanStepResult{{tanh(dot(a[0], a[2]) + dot(a[3], a[1]) + dot(a[4], a[0]))}};
+      },
+      {ScanSequence{x}}, {ScanOutput{h0}}, {W, U, v});
+  Var cost = sum(r.outputs[0] * r.outputs[0]);
+  std::vector<Var> outs{r.outputs[0]};
+  for (const Var& g : grad(cost, {x, h0, W, U, v})) outs.push_back(g);
+  std::shared_ptr<Function> f;
+  auto m = [](int rows, int cols, double s) { return f64(seq_data(rows, cols, s), {rows, cols}); };
+  run_both({x, h0, W, U, v}, outs, {m(6, 3, 0.5), f64({0.1, -0.2, 0.3, 0.4}), m(3, 4, 0.4), m(4, 4, 0.3), m(4, 3, 0.2)},
+           &f);
+  FunctionOptions o;
+  auto fwd = function({x, h0, W, U, v}, {r.outputs[0]}, o);
+  const Scan* s = find_scan(*fwd);
+  ASSERT_NE(s, nullptr);
+  int products = 0;
+  for (ApplyNode* n : toposort(s->inner_outputs()))
+    products += dynamic_cast<const Dot*>(n->op.get()) != nullptr;
+  EXPECT_EQ(products, 1);  // only U . h_{t-1} stays in the loop
+}
