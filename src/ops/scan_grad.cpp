@@ -161,7 +161,6 @@ std::vector<InputGrad> Scan::L_op(const ApplyNode& node, const std::vector<Var>&
     }
     for (int m : g_ns) wrt.push_back(fwd_in[n_seq_in + n_rec_in + size_t(m)]);
     for (auto [i, at] : g_slice) wrt.push_back(fwd_in[size_t(at)]);
-    (void)g_slice;
     std::vector<Var> gr;
     if (cost.defined() && !wrt.empty()) {
       GradOptions go;
@@ -203,10 +202,9 @@ std::vector<InputGrad> Scan::L_op(const ApplyNode& node, const std::vector<Var>&
     g[size_t(I.first_outer_nonseq() + m)] = InputGrad::of(subtensor(back.outputs[o++], {IndexItem::integer(-1)}));
   std::vector<Var> gseq(size_t(I.n_seq()));
   {
-    size_t at = 0;
-    std::vector<int> tap_of;
+    std::vector<int> tap_of;  // inner slice index -> its tap
     for (int i = 0; i < I.n_seq(); ++i)
-      for (int tap : I.seq_taps[size_t(i)]) tap_of.push_back(tap), (void)at;
+      for (int tap : I.seq_taps[size_t(i)]) tap_of.push_back(tap);
     for (auto [i, slice] : g_slice) {
       const Var& X = node.inputs[size_t(1 + i)];
       Var start = i64(tap_of[size_t(slice)] - seq_lo[size_t(i)]) + n - kk;
