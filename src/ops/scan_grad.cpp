@@ -142,11 +142,15 @@ std::vector<InputGrad> Scan::L_op(const ApplyNode& node, const std::vector<Var>&
       Var& x = adj[size_t(g_rec[q].first)];
       x = x.defined() ? x + g_past[q] : g_past[q];
     }
-    Var cost;
+    // The adjoints seed the walk directly (no scalar cost to differentiate,
+    // so no broadcast of its gradient per step); an output returned twice gets both.
+    std::vector<std::pair<Var, Var>> seeds;
     for (int j = 0; j < R + N; ++j) {
       if (!adj[size_t(j)].defined() || !is_float(fwd[size_t(j)].dtype())) continue;
-      Var term = sum(fwd[size_t(j)] * cast(adj[size_t(j)], fwd[size_t(j)].dtype()));
-      cost = cost.defined() ? cost + term : term;
+      Var a = cast(adj[size_t(j)], fwd[size_t(j)].dtype());
+      auto same = std::find_if(seeds.begin(), seeds.end(), [&](const auto& s) { return s.first.is(fwd[size_t(j)]); });
+      if (same != seeds.end()) same->second = same->second + a;
+      else seeds.push_back({fwd[size_t(j)], a});
     }
     std::vector<Var> wrt;
     size_t rec_base = n_seq_in;
@@ -162,12 +166,13 @@ std::vector<InputGrad> Scan::L_op(const ApplyNode& node, const std::vector<Var>&
     for (int m : g_ns) wrt.push_back(fwd_in[n_seq_in + n_rec_in + size_t(m)]);
     for (auto [i, at] : g_slice) wrt.push_back(fwd_in[size_t(at)]);
     std::vector<Var> gr;
-    if (cost.defined() && !wrt.empty()) {
+    if (!seeds.empty() && !wrt.empty()) {
       GradOptions go;
       go.disconnected_inputs = DisconnectedInputs::Ignore;
       go.return_disconnected = ReturnDisconnected::Zero;
       go.null_gradients_raise = false;
-      gr = grad(cost, wrt, go);
+      go.known_grads = seeds;
+      gr = grad(Var(), wrt, go);
     }
     gr.resize(wrt.size());
     for (size_t q = 0; q < wrt.size(); ++q)
