@@ -1,6 +1,8 @@
 // The theon._core extension: every family registers its bindings here.
 #include "common.h"
 
+void init_scan(nb::module_& m);  // bind_scan.cpp
+
 NB_MODULE(_core, m) {
   m.doc() = "theon core (C++) — use the `theon` package, not this module directly";
   init_runtime(m);
@@ -19,4 +21,5 @@ NB_MODULE(_core, m) {
   init_autodiff(m);
   init_datasets(m);
   init_control(m);
+  init_scan(m);
 }

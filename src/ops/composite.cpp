@@ -496,9 +496,12 @@ struct Pass {
     // Elements [begin, end) of the layout, with scratch buffers of its own.
     auto work = [&](int64_t begin, int64_t end) {
       const size_t nslots = size_t(num_slots) + kTemps + spread.size();
+      // No block is longer than the range, so small arrays (a loop step's rows)
+      // get small scratch buffers instead of paying for kBlock-element ones.
+      const size_t blk = size_t(std::min<int64_t>(kBlock, end - begin));
       // 8-byte aligned (the widest dtype); every value is written before it is read.
-      std::unique_ptr<uint64_t[]> scratch = std::make_unique_for_overwrite<uint64_t[]>(nslots * size_t(kBlock));
-      auto buf = [&](size_t k) { return reinterpret_cast<char*>(scratch.get() + k * size_t(kBlock)); };
+      std::unique_ptr<uint64_t[]> scratch = std::make_unique_for_overwrite<uint64_t[]>(nslots * blk);
+      auto buf = [&](size_t k) { return reinterpret_cast<char*>(scratch.get() + k * blk); };
       char* tmp[kTemps];
       for (int k = 0; k < kTemps; ++k) tmp[k] = buf(size_t(num_slots) + size_t(k));
       struct Ref {
