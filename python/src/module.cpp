@@ -19,4 +19,6 @@ NB_MODULE(_core, m) {
   init_autodiff(m);
   init_datasets(m);
   init_control(m);
+  { void init_nn_optim(nb::module_&); init_nn_optim(m); }
+  { void init_nn_io(nb::module_&); init_nn_io(m); }
 }
