@@ -41,6 +41,7 @@ void init_nn_optim(nb::module_& m) {
              return o.apply_gradients(params, vars(grads));
            },
            nb::arg("params"), nb::arg("grads"))
+      .def("build", &nn::Optimizer::build, nb::arg("params"))
       .def_prop_ro("name", &nn::Optimizer::name)
       .def("config", &nn::Optimizer::config)
       .def_prop_ro("learning_rate_variable", &nn::Optimizer::learning_rate)

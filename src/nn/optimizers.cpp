@@ -158,6 +158,15 @@ Updates Optimizer::get_updates(const Var& loss, const std::vector<Var>& params) 
   return apply_gradients(params, grad(loss, params));
 }
 
+void Optimizer::build(const std::vector<Var>& params) {
+  check_params(params, "[" + name_ + "] build: ");
+  // The rules create their slots while building an update; the graph is discarded.
+  for (const Var& p : params) {
+    DType sd = p.dtype() == DType::Float64 ? DType::Float64 : DType::Float32;
+    update_rule(p, p, cast_to(lr_, sd), cast_to(iterations_ + 1, sd));
+  }
+}
+
 Updates Optimizer::apply_gradients(const std::vector<Var>& params, const std::vector<Var>& grads_in) {
   const std::string who = "[" + name_ + "] apply_gradients: ";
   if (params.size() != grads_in.size())

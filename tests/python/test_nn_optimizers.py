@@ -263,3 +263,34 @@ def test_schedule_drives_learning_rate():
         opt.learning_rate = sched(epoch)
         f()
     np.testing.assert_allclose(w.get_value(), [1.0 - 1.0 - 1.0 - 0.1 - 0.1], rtol=1e-14)
+
+
+def test_state_save_and_restore_continues_identically():
+    """Restoring get_weights() into a fresh optimizer (built before the
+    function exists) continues exactly as the original would."""
+    def make():
+        w = theon.shared(W0.copy(), name="w")
+        loss = T.sum((T.dot(theon.shared(A), w) - B) ** 2)
+        return w, loss
+
+    w1, loss1 = make()
+    opt1 = O.Adam(0.05, amsgrad=True)
+    f1 = theon.function([], loss1, updates=opt1.get_updates(loss1, [w1]))
+    for _ in range(3):
+        f1()
+    saved_w, saved_state = w1.get_value(), opt1.get_weights()
+    w2, loss2 = make()
+    w2.set_value(saved_w)
+    opt2 = O.Adam(0.05, amsgrad=True)
+    with pytest.raises(ValueError, match="build"):
+        opt2.set_weights(saved_state)
+    opt2.build([w2])
+    opt2.set_weights(saved_state)
+    f2 = theon.function([], loss2, updates=opt2.get_updates(loss2, [w2]))
+    for _ in range(2):
+        f1()
+        f2()
+    np.testing.assert_array_equal(w2.get_value(), w1.get_value())
+    assert int(opt2.iterations.get_value()) == 5
+    with pytest.raises(ValueError, match="shape"):
+        opt2.set_weights([np.zeros(7)] * len(saved_state))

@@ -68,6 +68,11 @@ class Optimizer {
   // type): clipping, the update rule of every parameter and iterations + 1.
   Updates apply_gradients(const std::vector<Var>& params, const std::vector<Var>& grads);
 
+  // Creates the state slots of `params` (as get_updates would) without making
+  // updates, so saved state can be restored into them before the training
+  // function is built (Keras's optimizer.build).
+  void build(const std::vector<Var>& params);
+
   // "sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta".
   const std::string& name() const { return name_; }
   // Hyperparameters by Keras's names (learning_rate is the current value;

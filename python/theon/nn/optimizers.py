@@ -15,6 +15,8 @@ differences from torch.optim noted there. The state (``iterations``, the
 ``learning_rate`` scalar and per-parameter slots named
 ``"<param name>/<slot>"``) is in ``opt.variables``.
 """
+import numpy as np
+
 from theon import _core
 
 _nn = _core.nn
@@ -80,6 +82,28 @@ class Optimizer:
         """The updates of one step for given gradients: ``[(grad, param), ...]`` as in Keras."""
         pairs = list(grads_and_vars)
         return self._opt.apply_gradients([v for _, v in pairs], [g for g, _ in pairs])
+
+    def build(self, params):
+        """Creates the state slots of ``params`` now (get_updates would), e.g. to restore saved state."""
+        self._opt.build(list(params))
+
+    def get_weights(self):
+        """The values of ``variables`` as NumPy arrays (copies), for saving."""
+        return [v.get_value() for v in self.variables]
+
+    def set_weights(self, weights):
+        """Restores values saved by get_weights (same parameters, built in the same order)."""
+        variables = self.variables
+        weights = list(weights)
+        if len(weights) != len(variables):
+            raise ValueError(f"{self.name}.set_weights: {len(weights)} arrays for {len(variables)} state variables "
+                             "(call build(params) or get_updates first)")
+        for v, w in zip(variables, weights):
+            if np.shape(w) != v.get_value(borrow=True).shape:
+                raise ValueError(f"{self.name}.set_weights: '{v.name}' has shape {v.get_value(borrow=True).shape}, "
+                                 f"got {np.shape(w)}")
+        for v, w in zip(variables, weights):
+            v.set_value(np.asarray(w, dtype=v.get_value(borrow=True).dtype))
 
     def get_config(self):
         """Hyperparameters by Keras's names, plus ``name``; ``from_config`` rebuilds the optimizer."""
