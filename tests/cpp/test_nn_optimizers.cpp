@@ -204,6 +204,24 @@ TEST(NnOptimizers, StateNamesShapesAndIterations) {
   EXPECT_LT((*f)({xv})[0].item_double(), first);
 }
 
+TEST(NnOptimizers, BuildCreatesSlotsBeforeUpdates) {
+  Var w = shared(Array::zeros(DType::Float32, {2, 2}), "w");
+  auto opt = nn::rmsprop(0.1, 0.9, 1e-7, 0.5, true);
+  opt->build({w});
+  std::vector<std::string> names;
+  for (const Var& s : opt->state()) names.push_back(s.name());
+  EXPECT_EQ(names, (std::vector<std::string>{"iterations", "learning_rate", "w/velocity", "w/average_gradient",
+                                             "w/momentum"}));
+  // A restored slot value is what the first update reads.
+  set_value(opt->state()[4], Array::full(DType::Float32, {2, 2}, 1.0));
+  Var g = matrix(DType::Float32, "g");
+  auto f = function({g}, {}, FunctionOptions{.updates = opt->apply_gradients({w}, {g})});
+  EXPECT_EQ(opt->state().size(), names.size());
+  (*f)({Array::zeros(DType::Float32, {2, 2})});
+  EXPECT_EQ(get_value(w).to_double_vector(), (Vec{-0.5, -0.5, -0.5, -0.5}));  // momentum 0.5 * 1, zero gradient
+  EXPECT_THROW(opt->build({g}), std::invalid_argument);
+}
+
 TEST(NnOptimizers, LeastSquaresLossDecreases) {
   // Fit y = X @ w_true; every optimizer must lower the loss within 30 steps.
   Array X = Array::empty(DType::Float64, {8, 3});
