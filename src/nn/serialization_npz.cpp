@@ -236,6 +236,7 @@ void save_npz(const std::string& path, const std::vector<NamedArray>& arrays) {
   for (const auto& [name, value] : arrays) {
     if (name.empty() || name.size() > 60000)
       throw std::invalid_argument(prefix + ": array names must have 1 to 60000 bytes");
+    if (!io::valid_utf8(name)) throw std::invalid_argument(prefix + ": array names must be UTF-8 text");
     if (!names.insert(name).second) throw std::invalid_argument(prefix + ": array name '" + name + "' is used twice");
     if (!value.defined()) throw std::invalid_argument(prefix + ": array '" + name + "' is undefined");
     if (!npy_descr(value.dtype()))
@@ -374,6 +375,7 @@ std::vector<NamedArray> load_npz(const std::string& path) {
     if (m.method != 0 && m.method != 8)
       io::fail(prefix, "member '" + m.name + "' uses compression method " + std::to_string(m.method) +
                            " (only stored and deflate are supported)");
+    if (!io::valid_utf8(m.name)) io::fail(prefix, "a member name is not UTF-8");
     if (!m.name.empty() && m.name.back() == '/') continue;  // a directory
     members.push_back(std::move(m));
   }
