@@ -18,6 +18,7 @@ differences from torch.optim noted there. The state (``iterations``, the
 import numpy as np
 
 from theon import _core
+from theon.nn import schedules as _schedules
 
 _nn = _core.nn
 
@@ -45,6 +46,10 @@ class Optimizer:
         self._schedule = learning_rate if callable(learning_rate) else None
         lr = float(learning_rate(0)) if self._schedule is not None else learning_rate
         self._opt = getattr(_nn, self._name)(learning_rate=lr, **kwargs)
+        if isinstance(learning_rate, _schedules.LearningRateSchedule):
+            # theon's schedules are C++ functions: the C++ optimizer holds it, so
+            # a training loop in C++ (Optimizer::update_learning_rate) applies it too.
+            self._opt.set_schedule(learning_rate._fn)
 
     @classmethod
     def _wrap(cls, core_opt):
@@ -61,7 +66,9 @@ class Optimizer:
     def update_learning_rate(self):
         """With a schedule as learning rate: sets the rate to ``schedule(iterations)``
         (steps taken so far). The training loop calls it before each step."""
-        if self._schedule is not None:
+        if self._opt.has_schedule():
+            self._opt.update_learning_rate()
+        elif self._schedule is not None:
             self.learning_rate = float(self._schedule(int(self.iterations.get_value())))
 
     @property
