@@ -22,4 +22,6 @@ NB_MODULE(_core, m) {
   init_datasets(m);
   init_control(m);
   init_scan(m);
+  { void init_nn_optim(nb::module_&); init_nn_optim(m); }
+  { void init_nn_io(nb::module_&); init_nn_io(m); }
 }
