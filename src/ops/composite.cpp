@@ -499,9 +499,12 @@ struct Pass {
       // No block is longer than the range, so small arrays (a loop step's rows)
       // get small scratch buffers instead of paying for kBlock-element ones.
       const size_t blk = size_t(std::min<int64_t>(kBlock, end - begin));
-      // 8-byte aligned (the widest dtype); every value is written before it is read.
-      std::unique_ptr<uint64_t[]> scratch = std::make_unique_for_overwrite<uint64_t[]>(nslots * blk);
-      auto buf = [&](size_t k) { return reinterpret_cast<char*>(scratch.get() + k * blk); };
+      // 8-byte aligned (the widest dtype); every value is written before it is
+      // read. Kept per thread across calls: no allocation in steady state (a
+      // Composite never runs another op while its blocks are computed).
+      thread_local std::vector<uint64_t> scratch;
+      if (scratch.size() < nslots * blk) scratch.resize(nslots * blk);
+      auto buf = [&](size_t k) { return reinterpret_cast<char*>(scratch.data() + k * blk); };
       char* tmp[kTemps];
       for (int k = 0; k < kTemps; ++k) tmp[k] = buf(size_t(num_slots) + size_t(k));
       struct Ref {
