@@ -155,10 +155,13 @@ int fuse_elemwise(FunctionGraph& fg) {
 
 }  // namespace
 
+void register_reduce_fusion(RewriteDB& db);  // fusion_reduce.cpp: runs after elemwise_fusion
+
 void register_fusion_rewrites(RewriteDB& db) {
   db.global("elemwise_fusion", Phase::Fusion, {kFastRun, "fusion"},
             "connected Elemwise/Cast subgraph -> one Composite (one pass over memory, no full-size intermediates)",
             fuse_elemwise);
+  register_reduce_fusion(db);
 }
 
 }  // namespace theon
