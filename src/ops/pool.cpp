@@ -106,9 +106,11 @@ namespace detail {
 bool pool_dnnl_geometry(const PoolParams& p, const Shape& xs, int64_t oh, int64_t ow, cpu::DnnlPool* g) {
   if (p.mode == PoolMode::Sum || !cpu::dnnl_usable()) return false;
   const int nd = int(xs.size());
+  // (n, c, h, w): 4-D and more keep their channels, 3-D inputs are a batch of planes.
   int64_t n = 1;
   for (int i = 0; i < nd - 3; ++i) n *= xs[size_t(i)];
-  const int64_t c = nd >= 3 ? xs[size_t(nd - 3)] : 1;
+  int64_t c = nd >= 3 ? xs[size_t(nd - 3)] : 1;
+  if (nd == 3) std::swap(n, c);
   // Without ignore_border the only padding is the partial windows' at the
   // end, which neither average counts (Theano's divisor is the clipped window).
   const int kind = p.mode == PoolMode::Max                                      ? 0

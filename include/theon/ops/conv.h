@@ -104,7 +104,7 @@ Var conv2d_grad_weights(const Var& input, const Var& output_grad, const Var& fil
 // every dtype runs theon's reference kernels, which the tests compare against.
 bool dnnl_enabled();
 void set_dnnl_enabled(bool on);
-// How many convolution / pooling primitives oneDNN has run in this process
+// How many convolution / pooling op calls have run on oneDNN in this process
 // (tests check that a case really took the oneDNN path).
 uint64_t dnnl_run_count();
 

@@ -9,9 +9,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <vector>
 
 #include "dnnl_engine.h"
 #include "dnnl_ops.h"
+#include "theon/runtime/thread_pool.h"
 
 namespace theon::cpu {
 
@@ -139,47 +141,105 @@ bool run(const Entry* e, const void* a, const void* b, void* c) {
   e->prim.execute(s, {{e->a_arg, a_p}, {e->b_arg, b_p}, {e->c_arg, c_p}, {DNNL_ARG_SCRATCHPAD, scratch}});
   if (e->c_out) e->c_out->execute(s, c_p, c_u);
   s.wait();
-  dnnl_count_run();
   return true;
+}
+
+std::shared_ptr<Entry> make_forward(const DnnlConv& g) {
+  const Descs d = descs(g);
+  auto pd = forward_pd(d);
+  return finish<dnnl::convolution_forward>(pd, DNNL_ARG_SRC, d.src, pd.src_desc(), DNNL_ARG_WEIGHTS, d.wei,
+                                           pd.weights_desc(), DNNL_ARG_DST, d.dst, pd.dst_desc());
+}
+
+std::shared_ptr<Entry> make_backward_data(const DnnlConv& g) {
+  const Descs d = descs(g);
+  auto hint = forward_pd(d);
+  dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, d.src_p, d.wei_p, d.dst_p,
+                                             d.strides, d.dil, d.pl, d.pr);
+  dnnl::convolution_backward_data::primitive_desc pd(desc, dnnl_user_scratchpad_attr(), dnnl_cpu_engine(), hint);
+  return finish<dnnl::convolution_backward_data>(pd, DNNL_ARG_DIFF_DST, d.dst, pd.diff_dst_desc(), DNNL_ARG_WEIGHTS,
+                                                 d.wei, pd.weights_desc(), DNNL_ARG_DIFF_SRC, d.src,
+                                                 pd.diff_src_desc());
+}
+
+std::shared_ptr<Entry> make_backward_weights(const DnnlConv& g) {
+  const Descs d = descs(g);
+  auto hint = forward_pd(d);
+  dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, d.src_p, d.wei_p, d.dst_p,
+                                                d.strides, d.dil, d.pl, d.pr);
+  dnnl::convolution_backward_weights::primitive_desc pd(desc, dnnl_user_scratchpad_attr(), dnnl_cpu_engine(), hint);
+  return finish<dnnl::convolution_backward_weights>(pd, DNNL_ARG_SRC, d.src, pd.src_desc(), DNNL_ARG_DIFF_DST,
+                                                    d.dst, pd.diff_dst_desc(), DNNL_ARG_DIFF_WEIGHTS, d.wei,
+                                                    pd.diff_weights_desc());
+}
+
+// The primitives for the batch chunks of g (a full chunk and the shorter last
+// one); either is null when oneDNN has no implementation.
+struct Chunks {
+  int64_t grain;
+  std::shared_ptr<const Entry> full, last;
+  bool ok() const { return full && last; }
+  const Entry* of(int64_t b0, int64_t b1) const { return (b1 - b0 == grain ? full : last).get(); }
+};
+
+Chunks chunks(const char* dir, std::shared_ptr<Entry> (*make)(const DnnlConv&), const DnnlConv& g) {
+  Chunks c;
+  c.grain = dnnl_batch_grain(g.n);
+  auto get = [&](int64_t n) {
+    DnnlConv sub = g;
+    sub.n = n;
+    return cache().get(key(dir, sub), [&] { return make(sub); });
+  };
+  c.full = get(c.grain);
+  c.last = g.n % c.grain ? get(g.n % c.grain) : c.full;
+  return c;
 }
 
 }  // namespace
 
 bool dnnl_conv_forward(const DnnlConv& g, const float* x, const float* wt, float* y) {
-  auto e = cache().get(key("conv_fwd", g), [&] {
-    const Descs d = descs(g);
-    auto pd = forward_pd(d);
-    return finish<dnnl::convolution_forward>(pd, DNNL_ARG_SRC, d.src, pd.src_desc(), DNNL_ARG_WEIGHTS, d.wei, pd.weights_desc(), DNNL_ARG_DST,
-                  d.dst, pd.dst_desc());
-  });
-  return run(e.get(), x, wt, y);
+  const Chunks c = chunks("conv_fwd", make_forward, g);
+  if (!c.ok()) return false;
+  const int64_t xs = g.c * g.h * g.w, ys = g.oc * g.oh * g.ow;
+  dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) { run(c.of(b0, b1), x + b0 * xs, wt, y + b0 * ys); });
+  dnnl_count_run();
+  return true;
 }
 
 bool dnnl_conv_backward_data(const DnnlConv& g, const float* wt, const float* gy, float* gx) {
-  auto e = cache().get(key("conv_bwd_data", g), [&] {
-    const Descs d = descs(g);
-    auto hint = forward_pd(d);
-    dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, d.src_p, d.wei_p, d.dst_p,
-                                               d.strides, d.dil, d.pl, d.pr);
-    dnnl::convolution_backward_data::primitive_desc pd(desc, dnnl_user_scratchpad_attr(), dnnl_cpu_engine(), hint);
-    return finish<dnnl::convolution_backward_data>(pd, DNNL_ARG_DIFF_DST, d.dst, pd.diff_dst_desc(), DNNL_ARG_WEIGHTS, d.wei, pd.weights_desc(),
-                  DNNL_ARG_DIFF_SRC, d.src, pd.diff_src_desc());
-  });
-  return run(e.get(), gy, wt, gx);
+  const Chunks c = chunks("conv_bwd_data", make_backward_data, g);
+  if (!c.ok()) return false;
+  const int64_t xs = g.c * g.h * g.w, ys = g.oc * g.oh * g.ow;
+  dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) { run(c.of(b0, b1), gy + b0 * ys, wt, gx + b0 * xs); });
+  dnnl_count_run();
+  return true;
 }
 
 bool dnnl_conv_backward_weights(const DnnlConv& g, const float* x, const float* gy, float* gw) {
-  auto e = cache().get(key("conv_bwd_weights", g), [&] {
-    const Descs d = descs(g);
-    auto hint = forward_pd(d);
-    dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, d.src_p, d.wei_p, d.dst_p,
-                                                  d.strides, d.dil, d.pl, d.pr);
-    dnnl::convolution_backward_weights::primitive_desc pd(desc, dnnl_user_scratchpad_attr(), dnnl_cpu_engine(),
-                                                          hint);
-    return finish<dnnl::convolution_backward_weights>(pd, DNNL_ARG_SRC, d.src, pd.src_desc(), DNNL_ARG_DIFF_DST, d.dst, pd.diff_dst_desc(),
-                  DNNL_ARG_DIFF_WEIGHTS, d.wei, pd.diff_weights_desc());
+  const Chunks c = chunks("conv_bwd_weights", make_backward_weights, g);
+  if (!c.ok()) return false;
+  const int64_t xs = g.c * g.h * g.w, ys = g.oc * g.oh * g.ow;
+  const int64_t nchunks = (g.n + c.grain - 1) / c.grain, wsize = g.oc * (g.c / g.groups) * g.kh * g.kw;
+  if (nchunks == 1) {
+    dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) { run(c.of(b0, b1), x + b0 * xs, gy + b0 * ys, gw); });
+    dnnl_count_run();
+    return true;
+  }
+  // Each chunk's gradient goes to a slice of its own; they are summed in chunk
+  // order, so the bits do not depend on which thread ran which chunk.
+  std::vector<float> parts(size_t(nchunks * wsize));
+  dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) {
+    run(c.of(b0, b1), x + b0 * xs, gy + b0 * ys, parts.data() + (b0 / c.grain) * wsize);
   });
-  return run(e.get(), x, gy, gw);
+  parallel_for(wsize, 16384, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      float acc = parts[size_t(i)];
+      for (int64_t k = 1; k < nchunks; ++k) acc += parts[size_t(k * wsize + i)];
+      gw[i] = acc;
+    }
+  });
+  dnnl_count_run();
+  return true;
 }
 
 }  // namespace theon::cpu

@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -47,7 +48,28 @@ uint64_t dnnl_run_count() { return g_runs.load(); }
 
 namespace cpu {
 
-bool dnnl_usable() { return dnnl_enabled() && !in_parallel_region(); }
+bool dnnl_omp_mode() {
+  static const bool omp = [] {
+    const char* e = std::getenv("THEON_DNNL_THREADS");
+    return e && std::strcmp(e, "omp") == 0;
+  }();
+  return omp;
+}
+
+// In pool mode a call inside a parallel_for task runs its chunks serially on
+// that thread, single-threaded in oneDNN too, so it oversubscribes nothing.
+bool dnnl_usable() { return dnnl_enabled() && (!dnnl_omp_mode() || !in_parallel_region()); }
+
+int64_t dnnl_batch_grain(int64_t n) { return dnnl_omp_mode() ? std::max<int64_t>(n, 1) : std::max<int64_t>(1, (n + 7) / 8); }
+
+void dnnl_for_batch(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+  const int64_t grain = dnnl_batch_grain(n);
+  if (dnnl_omp_mode()) {
+    fn(0, n);
+    return;
+  }
+  parallel_for(n, grain, fn);
+}
 
 dnnl::engine& dnnl_cpu_engine() {
   static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
@@ -76,12 +98,8 @@ void set_omp_threads(int n) {
 void dnnl_count_run() { g_runs.fetch_add(1, std::memory_order_relaxed); }
 
 void dnnl_sync_threads() {
-  thread_local int applied = -1;
-  const int n = num_threads();
-  if (n != applied) {
-    set_omp_threads(n);
-    applied = n;
-  }
+  // Set before every call: set_num_threads may have changed the calling thread's count.
+  set_omp_threads(dnnl_omp_mode() ? num_threads() : 1);
 }
 
 std::string dnnl_key(const char* what, std::initializer_list<int64_t> vals) {

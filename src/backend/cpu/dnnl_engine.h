@@ -22,10 +22,25 @@ dnnl::stream& dnnl_cpu_stream();
 // scratchpads and layout conversions; valid until the next call on that thread
 // with the same slot (slots let one call hold several buffers at once).
 void* dnnl_thread_buffer(int slot, size_t bytes);
-// Makes oneDNN's OpenMP team on the calling thread as large as theon's
-// num_threads (OpenMP keeps the count per thread, so this runs before every call).
+// How oneDNN gets its threads. Pool (the default): every oneDNN call runs
+// single-threaded (OpenMP team of 1) on a chunk of the batch, and the chunks
+// run on theon's thread pool, so theon's kernels and oneDNN share one set of
+// num_threads threads. OpenMP (THEON_DNNL_THREADS=omp): one call on the whole
+// batch with an OpenMP team of num_threads, never from inside a parallel_for
+// task. With both pools on the same cores, libgomp's workers spin after each
+// call (OMP_WAIT_POLICY=active by default) while theon's workers need the
+// cores, which made a CNN training step 2-3x slower on 2 cores.
+bool dnnl_omp_mode();
+// Sets the calling thread's OpenMP team size for the next oneDNN call: 1 in
+// pool mode, num_threads in OpenMP mode (OpenMP keeps the count per thread).
 void dnnl_sync_threads();
-// Counts one convolution / pooling run (dnnl_run_count()).
+// Batch chunk length: about 8 chunks, set by the batch size alone (the
+// results, weight gradients included, do not depend on the thread count);
+// the whole batch in OpenMP mode.
+int64_t dnnl_batch_grain(int64_t n);
+// Calls fn(b0, b1) for the chunks of [0, n), on theon's thread pool in pool mode.
+void dnnl_for_batch(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
+// Counts one convolution / pooling op call run on oneDNN (dnnl_run_count()).
 void dnnl_count_run();
 
 // Primitives built once per key and shared by every later call with that key;

@@ -66,41 +66,58 @@ bool run(const Entry* e, int in_arg, const void* in, int out_arg, void* out, con
   memory scratch(e->scratch, eng, dnnl_thread_buffer(3, e->scratch.get_size()));
   e->prim.execute(s, {{in_arg, a}, {out_arg, b}, {DNNL_ARG_SCRATCHPAD, scratch}});
   s.wait();
+  return true;
+}
+
+std::shared_ptr<Entry> make(const DnnlPool& g, bool backward) {
+  const Descs d = descs(g);
+  auto r = std::make_shared<Entry>();
+  r->src = d.src;
+  r->dst = d.dst;
+  if (!backward) {
+    auto pd = forward_pd(d, g.kind, dnnl::prop_kind::forward_inference);
+    r->prim = dnnl::pooling_forward(pd);
+    r->scratch = pd.scratchpad_desc();
+    return r;
+  }
+  auto hint = forward_pd(d, g.kind, dnnl::prop_kind::forward_training);
+  dnnl::pooling_backward::desc desc(alg(g.kind), d.src, d.dst, d.strides, d.kernel, d.pl, d.pr);
+  dnnl::pooling_backward::primitive_desc pd(desc, dnnl_user_scratchpad_attr(), dnnl_cpu_engine(), hint);
+  r->prim = dnnl::pooling_backward(pd);
+  r->scratch = pd.scratchpad_desc();
+  return r;
+}
+
+// Runs the pooling (or its backward) over batch chunks, as the convolutions do.
+bool run_chunks(const DnnlPool& g, bool backward, const float* in, float* out) {
+  const int64_t grain = dnnl_batch_grain(g.n);
+  auto get = [&](int64_t n) {
+    DnnlPool sub = g;
+    sub.n = n;
+    return cache().get(key(backward ? "pool_bwd" : "pool_fwd", sub), [&] { return make(sub, backward); });
+  };
+  auto full = get(grain);
+  auto last = g.n % grain ? get(g.n % grain) : full;
+  if (!full || !last) return false;
+  const int64_t xs = g.c * g.h * g.w, ys = g.c * g.oh * g.ow;
+  dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) {
+    const Entry* e = (b1 - b0 == grain ? full : last).get();
+    if (backward)
+      run(e, DNNL_ARG_DIFF_DST, in + b0 * ys, DNNL_ARG_DIFF_SRC, out + b0 * xs, e->dst, e->src);
+    else
+      run(e, DNNL_ARG_SRC, in + b0 * xs, DNNL_ARG_DST, out + b0 * ys, e->src, e->dst);
+  });
   dnnl_count_run();
   return true;
 }
 
 }  // namespace
 
-bool dnnl_pool_forward(const DnnlPool& g, const float* x, float* y) {
-  auto e = cache().get(key("pool_fwd", g), [&] {
-    const Descs d = descs(g);
-    auto pd = forward_pd(d, g.kind, dnnl::prop_kind::forward_inference);
-    auto r = std::make_shared<Entry>();
-    r->prim = dnnl::pooling_forward(pd);
-    r->src = d.src;
-    r->dst = d.dst;
-    r->scratch = pd.scratchpad_desc();
-    return r;
-  });
-  return e && run(e.get(), DNNL_ARG_SRC, x, DNNL_ARG_DST, y, e->src, e->dst);
-}
+bool dnnl_pool_forward(const DnnlPool& g, const float* x, float* y) { return run_chunks(g, false, x, y); }
 
 bool dnnl_pool_backward(const DnnlPool& g, const float* gy, float* gx) {
   if (g.kind == 0) return false;  // max: theon's own kernel (ties)
-  auto e = cache().get(key("pool_bwd", g), [&] {
-    const Descs d = descs(g);
-    auto hint = forward_pd(d, g.kind, dnnl::prop_kind::forward_training);
-    dnnl::pooling_backward::desc desc(alg(g.kind), d.src, d.dst, d.strides, d.kernel, d.pl, d.pr);
-    dnnl::pooling_backward::primitive_desc pd(desc, dnnl_user_scratchpad_attr(), dnnl_cpu_engine(), hint);
-    auto r = std::make_shared<Entry>();
-    r->prim = dnnl::pooling_backward(pd);
-    r->src = d.src;
-    r->dst = d.dst;
-    r->scratch = pd.scratchpad_desc();
-    return r;
-  });
-  return e && run(e.get(), DNNL_ARG_DIFF_DST, gy, DNNL_ARG_DIFF_SRC, gx, e->dst, e->src);
+  return run_chunks(g, true, gy, gx);
 }
 
 }  // namespace theon::cpu
