@@ -83,8 +83,9 @@ void check_float_input(const char* who, const TensorType& x, const TensorType& g
 }
 
 // Max pooling's gradient for 2x2 windows moving by 2 without padding (the
-// usual CNN case), one image: each input position is in at most one window,
-// so it is written once, and positions no window covers stay zero.
+// usual CNN case), one image: each input position is in at most one window
+// and every covered one is written (0 or the gradient), so dst need not be
+// zeroed where the windows cover the image.
 template <class T>
 void max_grad_2x2(const T* img, const T* gz, T* dst, int64_t h, int64_t w, int64_t oh, int64_t ow) {
   for (int64_t oy = 0; oy < oh; ++oy) {
@@ -95,8 +96,7 @@ void max_grad_2x2(const T* img, const T* gz, T* dst, int64_t h, int64_t w, int64
         const int64_t c = 2 * ox;
         const bool two = c + 1 < w;
         const T a = r0[c], b = two ? r0[c + 1] : a;
-        if (a != a || b != b) continue;
-        const T m = a > b ? a : b, g = gz[oy * ow + ox];
+        const T m = (a != a || b != b) ? T(NAN) : a > b ? a : b, g = gz[oy * ow + ox];
         d0[c] = a == m ? g : T(0);
         if (two) d0[c + 1] = b == m ? g : T(0);
       }
@@ -121,15 +121,19 @@ void max_grad_2x2(const T* img, const T* gz, T* dst, int64_t h, int64_t w, int64
     if (full < ow) {  // a last window of one column
       const int64_t c = 2 * full;
       const T a = r0[c], e = r1[c];
-      if (a != a || e != e) continue;
-      const T m = a > e ? a : e, g = go[full];
+      const T m = (a != a || e != e) ? T(NAN) : a > e ? a : e, g = go[full];
       d0[c] = a == m ? g : T(0);
       d1[c] = e == m ? g : T(0);
     }
   }
 }
 
-// r (zeroed, x-shaped) = Pool2dGrad of gz; xc is x (read in max mode only).
+bool is_2x2(const PoolParams& p) {
+  return p.mode == PoolMode::Max && p.ws == std::array<int64_t, 2>{2, 2} &&
+         *p.stride == std::array<int64_t, 2>{2, 2} && p.pad == std::array<int64_t, 2>{0, 0};
+}
+
+// r (x-shaped; zeroed, except where max_grad_2x2 covers it all) = Pool2dGrad of gz; xc is x (read in max mode only).
 // Images are independent, so they are split over the thread pool.
 template <class T>
 void grad_kernel(const Pool2d& op, const Dims& d, const Array& xc, const Array& gz, Array& r) {
@@ -139,8 +143,7 @@ void grad_kernel(const Pool2d& op, const Dims& d, const Array& xc, const Array& 
   const T* gp = gz.data_as<T>();
   T* rp = r.data_as<T>();
   const int64_t oh = op.out_size(0, d.h), ow = op.out_size(1, d.w);
-  const bool k2 = is_max && p.ws == std::array<int64_t, 2>{2, 2} && *p.stride == std::array<int64_t, 2>{2, 2} &&
-                  p.pad == std::array<int64_t, 2>{0, 0};
+  const bool k2 = is_2x2(p);
   const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, d.h * d.w));
   parallel_for(d.batch, grain, [&](int64_t b0, int64_t b1) {
     if (k2) {
@@ -209,7 +212,8 @@ void Pool2dGrad::perform(const std::vector<Array>& in, std::vector<Array>& out) 
   }
   if (!r.defined()) {
     Array xc = is_max ? x.contiguous(cdt) : Array();
-    r = Array::zeros(cdt, x.shape());
+    const bool covered = is_2x2(params()) && (!params().ignore_border || (d.h % 2 == 0 && d.w % 2 == 0));
+    r = covered ? Array::empty(cdt, x.shape()) : Array::zeros(cdt, x.shape());
     if (cdt == DType::Float64) grad_kernel<double>(fwd_, d, xc, gz, r);
     else grad_kernel<float>(fwd_, d, xc, gz, r);
   }

@@ -197,7 +197,10 @@ TEST(PoolDnnl, ForwardAndGradientsMatchReference) {
   int dnnl_cases = 0;
   for (int t = 0; t < 200; ++t) {
     PoolParams p = random_pool(g);
-    if (t % 5 == 0) p = PoolParams{};  // 2x2 windows moving by 2: max pooling's gradient has a kernel of its own
+    if (t % 5 == 0) {  // 2x2 windows moving by 2: max pooling's gradient has a kernel of its own
+      p = PoolParams{};
+      p.ignore_border = t % 10 == 0;
+    }
     auto r = [&](int lo, int hi) { return int64_t(std::uniform_int_distribution<int>(lo, hi)(g)); };
     Shape xs = t % 4 == 0 ? Shape{r(1, 3), r(1, 4), r(1, 9)} : Shape{r(1, 3), r(1, 4), r(1, 9), r(1, 9)};
     // Max-pooling inputs with ties in half of the cases: every tied maximum gets the gradient on both paths.
@@ -244,4 +247,15 @@ TEST(PoolDnnl, NanPropagatesAsTheReference) {
   double total = 0;
   for (double v : gv) total += v;
   EXPECT_EQ(total, double(y.size() - 1));
+  // The same on the partial windows of an odd-sized input without ignore_border.
+  Array z = rand_f32({1, 1, 5, 5}, g);
+  z.data_as<float>()[24] = NAN;  // the last (1x1) window
+  z.data_as<float>()[9] = NAN;   // the 2x1 window at rows 0-1, column 4
+  p.ignore_border = false;
+  Pool2dGrad(p).perform({z, Array::full(DType::Float32, {1, 1, 3, 3}, 1.0)}, gx);
+  auto zv = gx[0].to_double_vector();
+  for (int64_t i : {4, 9, 24}) EXPECT_EQ(zv[size_t(i)], 0.0) << i;
+  total = 0;
+  for (double v : zv) total += v;
+  EXPECT_EQ(total, 7.0);
 }
