@@ -60,7 +60,13 @@ bool dnnl_omp_mode() {
 // that thread, single-threaded in oneDNN too, so it oversubscribes nothing.
 bool dnnl_usable() { return dnnl_enabled() && (!dnnl_omp_mode() || !in_parallel_region()); }
 
-int64_t dnnl_batch_grain(int64_t n) { return dnnl_omp_mode() ? std::max<int64_t>(n, 1) : std::max<int64_t>(1, (n + 7) / 8); }
+int64_t dnnl_batch_grain(int64_t n) {
+  static const int64_t chunks = [] {
+    const char* e = std::getenv("THEON_DNNL_CHUNKS");
+    return e ? std::max<int64_t>(1, std::atoll(e)) : int64_t(8);
+  }();
+  return dnnl_omp_mode() ? std::max<int64_t>(n, 1) : std::max<int64_t>(1, (n + chunks - 1) / chunks);
+}
 
 void dnnl_for_batch(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
   const int64_t grain = dnnl_batch_grain(n);
