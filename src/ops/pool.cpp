@@ -3,14 +3,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <stdexcept>
 #include <type_traits>
 
 #include "../backend/cpu/dnnl_ops.h"
+#include "theon/ops/conv.h"
 #include "theon/ops/elemwise.h"
 #include "theon/ops/shape.h"
 #include "theon/runtime/strided.h"
+#include "theon/runtime/thread_pool.h"
 
 namespace theon {
 
@@ -78,25 +79,27 @@ void pool_kernel(const T* x, T* y, const PoolGeometry& g, const PoolParams& p) {
   }
 }
 
-bool has_nan(const float* x, int64_t n) {
-  // GCC vector extensions: the plain loop's compares are not vectorized.
-  typedef float V __attribute__((vector_size(32)));
-  typedef int M __attribute__((vector_size(32)));
-  constexpr int64_t L = sizeof(V) / sizeof(float);
-  int64_t i = 0;
-  for (; i + 8 * L <= n;) {
-    M acc = {};
-    for (int k = 0; k < 8; ++k, i += L) {
-      V v;
-      std::memcpy(&v, x + i, sizeof(V));
-      acc |= (v != v);
-    }
-    for (int64_t j = 0; j < L; ++j)
-      if (acc[j]) return true;
+// NaN-propagating max (theon's max pooling keeps a window's NaN).
+template <class T>
+inline T nan_max(T a, T b) {
+  return (a > b || a != a) ? a : b;
+}
+
+// Max pooling of one image by 2x2 windows moving by 2 without padding (the
+// usual CNN case) in one pass: oneDNN would need a second pass over the
+// input to find NaN. ignore_border=False's partial windows at the end are
+// clipped.
+template <class T>
+void max_pool_2x2(const T* img, T* out, int64_t h, int64_t w, int64_t oh, int64_t ow) {
+  for (int64_t oy = 0; oy < oh; ++oy) {
+    const T* r0 = img + 2 * oy * w;
+    const T* r1 = 2 * oy + 1 < h ? r0 + w : r0;  // a one-row window reads its row twice
+    T* o = out + oy * ow;
+    const int64_t full = std::min(ow, w / 2);
+    for (int64_t ox = 0; ox < full; ++ox)
+      o[ox] = nan_max(nan_max(r0[2 * ox], r0[2 * ox + 1]), nan_max(r1[2 * ox], r1[2 * ox + 1]));
+    if (full < ow) o[full] = nan_max(r0[2 * full], r1[2 * full]);
   }
-  for (; i < n; ++i)
-    if (x[i] != x[i]) return true;
-  return false;
 }
 
 }  // namespace
@@ -218,11 +221,26 @@ void Pool2d::perform(const std::vector<Array>& in, std::vector<Array>& out) cons
   const DType cdt = half ? DType::Float32 : x.dtype();
   Array xc = x.contiguous(cdt);
   Array r = Array::empty(cdt, oshape);
+  if (dnnl_enabled() && p_.mode == PoolMode::Max && p_.ws == std::array<int64_t, 2>{2, 2} &&
+      *p_.stride == std::array<int64_t, 2>{2, 2} && p_.pad == std::array<int64_t, 2>{0, 0} &&
+      (cdt == DType::Float32 || cdt == DType::Float64)) {
+    visit_dtype(cdt, [&](auto t) {
+      using T = decltype(t);
+      if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+        const T* xp = xc.data_as<T>();
+        T* rp = r.data_as<T>();
+        parallel_for(g.batch, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, g.h * g.w)), [&](int64_t b0, int64_t b1) {
+          for (int64_t b = b0; b < b1; ++b) max_pool_2x2(xp + b * g.h * g.w, rp + b * g.oh * g.ow, g.h, g.w, g.oh, g.ow);
+        });
+      }
+    });
+    out[0] = half ? r.astype(x.dtype()) : r;
+    return;
+  }
   cpu::DnnlPool dg{};
   // oneDNN's max does not propagate NaN as theon's does: inputs holding one
-  // take the reference kernel.
+  // take the reference kernel (dnnl_pool_forward says no).
   if (cdt == DType::Float32 && detail::pool_dnnl_geometry(p_, x.shape(), g.oh, g.ow, &dg) &&
-      !(p_.mode == PoolMode::Max && has_nan(xc.data_as<float>(), xc.size())) &&
       cpu::dnnl_pool_forward(dg, xc.data_as<float>(), r.data_as<float>())) {
     out[0] = half ? r.astype(x.dtype()) : r;
     return;

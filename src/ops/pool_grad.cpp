@@ -9,6 +9,7 @@
 
 #include "../backend/cpu/dnnl_ops.h"
 #include "theon/autodiff/grad.h"
+#include "theon/ops/conv.h"
 #include "theon/ops/creation.h"
 #include "theon/ops/elemwise.h"
 #include "theon/ops/pool.h"
@@ -143,7 +144,7 @@ void grad_kernel(const Pool2d& op, const Dims& d, const Array& xc, const Array& 
   const T* gp = gz.data_as<T>();
   T* rp = r.data_as<T>();
   const int64_t oh = op.out_size(0, d.h), ow = op.out_size(1, d.w);
-  const bool k2 = is_2x2(p);
+  const bool k2 = is_2x2(p) && dnnl_enabled();
   const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, d.h * d.w));
   parallel_for(d.batch, grain, [&](int64_t b0, int64_t b1) {
     if (k2) {
@@ -212,12 +213,13 @@ void Pool2dGrad::perform(const std::vector<Array>& in, std::vector<Array>& out) 
   }
   if (!r.defined()) {
     Array xc = is_max ? x.contiguous(cdt) : Array();
-    const bool covered = is_2x2(params()) && (!params().ignore_border || (d.h % 2 == 0 && d.w % 2 == 0));
+    const bool covered = is_2x2(params()) && dnnl_enabled() &&
+                         (!params().ignore_border || (d.h % 2 == 0 && d.w % 2 == 0));
     r = covered ? Array::empty(cdt, x.shape()) : Array::zeros(cdt, x.shape());
     if (cdt == DType::Float64) grad_kernel<double>(fwd_, d, xc, gz, r);
     else grad_kernel<float>(fwd_, d, xc, gz, r);
   }
-  out[0] = x.dtype() == DType::Float64 ? r : r.astype(x.dtype());
+  out[0] = x.dtype() == cdt ? r : r.astype(x.dtype());
 }
 
 std::vector<InputGrad> Pool2dGrad::L_op(const ApplyNode& node, const std::vector<Var>& og) const {

@@ -197,8 +197,9 @@ TEST(PoolDnnl, ForwardAndGradientsMatchReference) {
   int dnnl_cases = 0;
   for (int t = 0; t < 200; ++t) {
     PoolParams p = random_pool(g);
-    if (t % 5 == 0) {  // 2x2 windows moving by 2: max pooling's gradient has a kernel of its own
+    if (t % 5 == 0) {  // 2x2 windows moving by 2: max pooling and its gradient have kernels of their own
       p = PoolParams{};
+      p.stride = p.ws;
       p.ignore_border = t % 10 == 0;
     }
     auto r = [&](int lo, int hi) { return int64_t(std::uniform_int_distribution<int>(lo, hi)(g)); };
@@ -218,9 +219,11 @@ TEST(PoolDnnl, ForwardAndGradientsMatchReference) {
       auto want = max_pool_grad_oracle(x, gz, p), got = gx.to_double_vector();
       for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-5) << what << " at " << i;
     }
-    dnnl_cases += p.mode == PoolMode::Sum ? 0 : p.mode == PoolMode::Max ? 1 : 2;
+    const bool k2 = p.mode == PoolMode::Max && p.ws == std::array<int64_t, 2>{2, 2} &&
+                    *p.stride == std::array<int64_t, 2>{2, 2} && p.pad == std::array<int64_t, 2>{0, 0};
+    dnnl_cases += p.mode == PoolMode::Sum ? 0 : p.mode == PoolMode::Max ? (k2 ? 0 : 1) : 2;
   }
-  // Sum pooling and max pooling's gradient keep theon's kernels; the rest ran on oneDNN.
+  // Sum pooling, max pooling's gradient and 2x2 max pooling keep theon's kernels; the rest ran on oneDNN.
   EXPECT_EQ(dnnl_run_count() - runs, uint64_t(dnnl_cases));
 }
 
@@ -239,6 +242,16 @@ TEST(PoolDnnl, NanPropagatesAsTheReference) {
   }
   EXPECT_TRUE(std::isnan(a[0]));  // the window holding position 7 (row 1, column 1)
   EXPECT_FALSE(std::isnan(a[1]));
+  // 3x3 windows run on oneDNN unless the input holds a NaN.
+  PoolParams p3;
+  p3.ws = {3, 3};
+  p3.stride = std::array<int64_t, 2>{2, 2};
+  const uint64_t runs = dnnl_run_count();
+  auto [y3, y3_ref] = both(Pool2d(p3), {x});
+  EXPECT_EQ(dnnl_run_count(), runs);
+  auto c = y3.to_double_vector(), d = y3_ref.to_double_vector();
+  for (size_t i = 0; i < c.size(); ++i) EXPECT_EQ(std::isnan(c[i]), std::isnan(d[i])) << i;
+  EXPECT_TRUE(std::isnan(c[0]));
   // The window holding the NaN passes no gradient (NaN equals nothing); the others pass theirs.
   std::vector<Array> gx(1);
   Pool2dGrad(p).perform({x, Array::full(DType::Float32, y.shape(), 1.0)}, gx);

@@ -100,8 +100,9 @@ Var conv2d_grad_weights(const Var& input, const Var& output_grad, const Var& fil
                         const ConvParams& params = {});
 
 // Whether float32 conv2d / pool_2d and their gradients run on oneDNN (the
-// default; the environment variable THEON_DNNL=0 starts with it off). Off,
-// every dtype runs theon's reference kernels, which the tests compare against.
+// default; the environment variable THEON_DNNL=0 starts with it off), with
+// theon's own one-pass kernels for max pooling by 2x2 windows moving by 2.
+// Off, every dtype runs theon's reference kernels, which the tests compare against.
 bool dnnl_enabled();
 void set_dnnl_enabled(bool on);
 // How many convolution / pooling op calls have run on oneDNN in this process

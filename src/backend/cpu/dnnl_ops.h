@@ -35,6 +35,8 @@ struct DnnlPool {
   int64_t n, c, h, w, oh, ow, kh, kw, sh, sw, ph, pw;
   int kind;
 };
+// Max pooling returns false (y partly written) when x holds a NaN: oneDNN's
+// max does not propagate it as theon's does.
 bool dnnl_pool_forward(const DnnlPool& g, const float* x, float* y);
 // The average modes' gradient: gx (overwritten) from gy.
 bool dnnl_pool_backward(const DnnlPool& g, const float* gy, float* gx);

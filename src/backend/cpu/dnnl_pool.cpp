@@ -2,6 +2,9 @@
 // Max pooling's backward stays in theon (pool_grad.cpp): oneDNN's workspace
 // names one maximum per window, while Theano's MaxPoolGrad gives the gradient
 // to every position equal to the maximum (ties are common after a ReLU).
+#include <atomic>
+#include <cstring>
+
 #include "dnnl_engine.h"
 #include "dnnl_ops.h"
 
@@ -12,6 +15,28 @@ namespace {
 using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
+
+// True when x[0, n) holds a NaN.
+bool has_nan(const float* x, int64_t n) {
+  // GCC vector extensions: the plain loop's compares are not vectorized.
+  typedef float V __attribute__((vector_size(32)));
+  typedef int M __attribute__((vector_size(32)));
+  constexpr int64_t L = sizeof(V) / sizeof(float);
+  int64_t i = 0;
+  for (; i + 8 * L <= n;) {
+    M acc = {};
+    for (int k = 0; k < 8; ++k, i += L) {
+      V v;
+      std::memcpy(&v, x + i, sizeof(V));
+      acc |= (v != v);
+    }
+    for (int64_t j = 0; j < L; ++j)
+      if (acc[j]) return true;
+  }
+  for (; i < n; ++i)
+    if (x[i] != x[i]) return true;
+  return false;
+}
 
 struct Entry {
   dnnl::primitive prim;
@@ -100,13 +125,21 @@ bool run_chunks(const DnnlPool& g, bool backward, const float* in, float* out) {
   auto last = g.n % grain ? get(g.n % grain) : full;
   if (!full || !last) return false;
   const int64_t xs = g.c * g.h * g.w, ys = g.c * g.oh * g.ow;
+  // Max pooling's chunks look for NaN first, while the chunk is in cache.
+  const bool check = !backward && g.kind == 0;
+  std::atomic<bool> nan{false};
   dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) {
     const Entry* e = (b1 - b0 == grain ? full : last).get();
+    if (check && (nan.load(std::memory_order_relaxed) || has_nan(in + b0 * xs, (b1 - b0) * xs))) {
+      nan.store(true);
+      return;
+    }
     if (backward)
       run(e, DNNL_ARG_DIFF_DST, in + b0 * ys, DNNL_ARG_DIFF_SRC, out + b0 * xs, e->dst, e->src);
     else
       run(e, DNNL_ARG_SRC, in + b0 * xs, DNNL_ARG_DST, out + b0 * ys, e->src, e->dst);
   });
+  if (nan.load()) return false;
   dnnl_count_run();
   return true;
 }
