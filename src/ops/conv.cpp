@@ -268,15 +268,27 @@ void Conv2d::perform(const std::vector<Array>& in, std::vector<Array>& out) cons
   if (p_.filter_flip) {
     for (int axis = 2; axis < 4; ++axis) wv = wv.slice(axis, wv.shape()[axis] - 1, -wv.shape()[axis] - 1, -1);
   }
+  const bool dnnl = g.n > 0 && g.oc > 0 && g.oh > 0 && g.ow > 0 && g.kh > 0 && g.kw > 0 && g.c > 0 && g.h > 0 &&
+                    g.w > 0 && cpu::dnnl_usable();
+  Array r = Array::empty(DType::Float32, {g.n, g.oc, g.oh, g.ow});
+  if (out_dt == DType::BFloat16 && dnnl) {  // bfloat16 inputs go to oneDNN as they are
+    cpu::DnnlConv dg = dnnl_geometry(g, p_);
+    dg.bf16 = true;
+    Array xb = x.contiguous(DType::BFloat16), wb = wv.contiguous(DType::BFloat16);
+    if (cpu::dnnl_conv_forward(dg, xb.data(), wb.data(), r.data_as<float>())) {
+      out[0] = r.astype(out_dt);
+      return;
+    }
+  }
   Array xc = x.contiguous(cdt);
   Array wc = wv.contiguous(cdt);
-  Array r = Array::empty(cdt, {g.n, g.oc, g.oh, g.ow});
-  if (cdt == DType::Float64)
+  if (cdt == DType::Float64) {
+    r = Array::empty(cdt, {g.n, g.oc, g.oh, g.ow});
     conv_forward(g, p_, xc.data_as<double>(), wc.data_as<double>(), r.data_as<double>());
-  else if (!(r.size() > 0 && g.kh > 0 && g.kw > 0 && g.c > 0 && g.h > 0 && g.w > 0 && cpu::dnnl_usable() &&
-             cpu::dnnl_conv_forward(dnnl_geometry(g, p_), xc.data_as<float>(), wc.data_as<float>(),
-                                    r.data_as<float>())))
+  } else if (!(dnnl && cpu::dnnl_conv_forward(dnnl_geometry(g, p_), xc.data_as<float>(), wc.data_as<float>(),
+                                              r.data_as<float>()))) {
     conv_forward(g, p_, xc.data_as<float>(), wc.data_as<float>(), r.data_as<float>());
+  }
   out[0] = out_dt == cdt ? r : r.astype(out_dt);
 }
 

@@ -222,7 +222,18 @@ void Conv2dGradInputs::perform(const std::vector<Array>& in, std::vector<Array>&
   g.pw = fwd_.pad_for(1, g.kw);
   const DType out_dt = float_dtype(in[0].dtype(), in[1].dtype());
   const DType cdt = out_dt == DType::Float64 ? DType::Float64 : DType::Float32;
-  Array wc = (p.filter_flip ? flip_spatial(in[0]) : in[0]).contiguous(cdt);
+  const Array wv = p.filter_flip ? flip_spatial(in[0]) : in[0];
+  if (out_dt == DType::BFloat16 && dnnl_fits(g)) {  // bfloat16 inputs go to oneDNN as they are
+    cpu::DnnlConv dg = dnnl_geometry(g, p);
+    dg.bf16 = true;
+    Array wb = wv.contiguous(DType::BFloat16), gb = in[1].contiguous(DType::BFloat16);
+    Array rf = Array::empty(DType::Float32, {g.n, g.c, g.h, g.w});
+    if (cpu::dnnl_conv_backward_data(dg, wb.data(), gb.data(), rf.data_as<float>())) {
+      out[0] = rf.astype(out_dt);
+      return;
+    }
+  }
+  Array wc = wv.contiguous(cdt);
   Array gc = in[1].contiguous(cdt);
   Array r;
   if (cdt == DType::Float32 && dnnl_fits(g)) {
@@ -296,6 +307,16 @@ void Conv2dGradWeights::perform(const std::vector<Array>& in, std::vector<Array>
   g.pw = fwd_.pad_for(1, g.kw);
   const DType out_dt = float_dtype(in[0].dtype(), in[1].dtype());
   const DType cdt = out_dt == DType::Float64 ? DType::Float64 : DType::Float32;
+  if (out_dt == DType::BFloat16 && dnnl_fits(g)) {  // bfloat16 inputs go to oneDNN as they are
+    cpu::DnnlConv dg = dnnl_geometry(g, p);
+    dg.bf16 = true;
+    Array xb = in[0].contiguous(DType::BFloat16), gb = in[1].contiguous(DType::BFloat16);
+    Array rf = Array::empty(DType::Float32, {g.oc, g.cg, g.kh, g.kw});
+    if (cpu::dnnl_conv_backward_weights(dg, xb.data(), gb.data(), rf.data_as<float>())) {
+      out[0] = (p.filter_flip ? flip_spatial(rf) : rf).astype(out_dt);
+      return;
+    }
+  }
   Array xc = in[0].contiguous(cdt);
   Array gc = in[1].contiguous(cdt);
   Array r;

@@ -96,9 +96,17 @@ TEST(ConvDnnl, ForwardAndGradientsMatchReference) {
     expect_close(gx, gx_ref, "grad inputs " + c.str());
     auto [gw, gw_ref] = both(Conv2dGradWeights(c.p), {x, gy, Array::from_vector<int64_t>({c.ws[2], c.ws[3]})});
     expect_close(gw, gw_ref, "grad weights " + c.str());
+    if (t % 10 == 0) {  // bfloat16 (oneDNN's own) against float32 on the converted inputs
+      const DType b = DType::BFloat16;
+      auto [yb, yb_ref] = both(fwd, {x.astype(b), w.astype(b)});
+      expect_close(yb, yb_ref, "bfloat16 forward " + c.str(), 1e-2);
+      auto [gb, gb_ref] = both(Conv2dGradWeights(c.p), {x.astype(b), gy.astype(b),
+                                                       Array::from_vector<int64_t>({c.ws[2], c.ws[3]})});
+      expect_close(gb, gb_ref, "bfloat16 grad weights " + c.str(), 1e-2);
+    }
   }
-  // Every case above has a oneDNN implementation: three runs each.
-  EXPECT_GE(dnnl_run_count() - runs, uint64_t(3 * 150));
+  // Every case above has a oneDNN implementation: three runs each (five with bfloat16).
+  EXPECT_EQ(dnnl_run_count() - runs, uint64_t(3 * 150 + 2 * 15));
 }
 
 TEST(ConvDnnl, HalfPrecisionThreadsAndParallelRegions) {
@@ -108,11 +116,23 @@ TEST(ConvDnnl, HalfPrecisionThreadsAndParallelRegions) {
   p.num_groups = 2;
   Array x = rand_f32({4, 6, 11, 9}, g), w = rand_f32({8, 3, 3, 3}, g);
   Conv2d op(p);
-  // bfloat16 / float16 compute in float32 on both paths, so they agree to their own precision.
+  // bfloat16 runs on oneDNN as bfloat16 (exact products, float32 sums),
+  // float16 converted to float32; both agree with the reference (float32 on
+  // the converted inputs) to their own precision.
   for (DType d : {DType::BFloat16, DType::Float16}) {
+    const std::string name(dtype_name(d));
+    const uint64_t runs = dnnl_run_count();
     auto [y, y_ref] = both(op, {x.astype(d), w.astype(d)});
     EXPECT_EQ(y.dtype(), d);
-    expect_close(y, y_ref, std::string(dtype_name(d)), 1e-2);
+    expect_close(y, y_ref, name, 1e-2);
+    Array gy = rand_f32(y.shape(), g).astype(d);
+    auto [gx, gx_ref] = both(Conv2dGradInputs(p), {w.astype(d), gy, Array::from_vector<int64_t>({11, 9})});
+    EXPECT_EQ(gx.dtype(), d);
+    expect_close(gx, gx_ref, name + " grad inputs", 1e-2);
+    auto [gw, gw_ref] = both(Conv2dGradWeights(p), {x.astype(d), gy, Array::from_vector<int64_t>({3, 3})});
+    EXPECT_EQ(gw.dtype(), d);
+    expect_close(gw, gw_ref, name + " grad weights", 1e-2);
+    EXPECT_EQ(dnnl_run_count() - runs, 3u) << name;
   }
   // float64 keeps the reference kernel.
   const uint64_t before = dnnl_run_count();

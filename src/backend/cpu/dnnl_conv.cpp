@@ -52,19 +52,26 @@ struct Descs {
   memory::dims strides, dil, pl, pr;
 };
 
-Descs descs(const DnnlConv& g) {
+enum class Dir { Forward, BackwardData, BackwardWeights };
+
+// The descriptors of one direction: its inputs in g's input dtype (bfloat16 or
+// float32), its output in float32.
+Descs descs(const DnnlConv& g, Dir dir) {
   Descs d;
   const memory::dims sd{g.n, g.c, g.h, g.w}, dd{g.n, g.oc, g.oh, g.ow};
   const memory::dims wd = g.groups > 1 ? memory::dims{g.groups, g.oc / g.groups, g.c / g.groups, g.kh, g.kw}
                                        : memory::dims{g.oc, g.c, g.kh, g.kw};
   const tag wtag = g.groups > 1 ? tag::goihw : tag::oihw;
-  d.src = memory::desc(sd, dt::f32, tag::nchw);
-  d.dst = memory::desc(dd, dt::f32, tag::nchw);
-  d.wei = memory::desc(wd, dt::f32, wtag);
+  const dt in = g.bf16 ? dt::bf16 : dt::f32;
+  const dt st = dir == Dir::BackwardData ? dt::f32 : in, wt = dir == Dir::BackwardWeights ? dt::f32 : in,
+           yt = dir == Dir::Forward ? dt::f32 : in;
+  d.src = memory::desc(sd, st, tag::nchw);
+  d.dst = memory::desc(dd, yt, tag::nchw);
+  d.wei = memory::desc(wd, wt, wtag);
   const Layout mode = layout_mode();
-  d.src_p = mode == Layout::Any ? memory::desc(sd, dt::f32, tag::any) : d.src;
-  d.dst_p = mode == Layout::Any ? memory::desc(dd, dt::f32, tag::any) : d.dst;
-  d.wei_p = mode == Layout::Plain ? d.wei : memory::desc(wd, dt::f32, tag::any);
+  d.src_p = mode == Layout::Any ? memory::desc(sd, st, tag::any) : d.src;
+  d.dst_p = mode == Layout::Any ? memory::desc(dd, yt, tag::any) : d.dst;
+  d.wei_p = mode == Layout::Plain ? d.wei : memory::desc(wd, wt, tag::any);
   d.strides = {g.sh, g.sw};
   d.dil = {g.dh - 1, g.dw - 1};
   d.pl = {g.ph, g.pw};
@@ -119,7 +126,7 @@ dnnl::convolution_forward::primitive_desc forward_pd(const Descs& d, bool plain)
 }
 
 std::string key(const char* dir, const DnnlConv& g) {
-  return dnnl_key(dir, {int64_t(layout_mode()), g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.oh, g.ow, g.groups, g.sh,
+  return dnnl_key(dir, {int64_t(layout_mode()), int64_t(g.bf16), g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.oh, g.ow, g.groups, g.sh,
                         g.sw, g.dh, g.dw, g.ph, g.pw});
 }
 
@@ -166,16 +173,16 @@ void reorder_now(const dnnl::reorder& r, const memory::desc& from, const void* s
 }
 
 std::shared_ptr<Entry> make_forward(const DnnlConv& g) {
-  const Descs d = descs(g);
+  const Descs d = descs(g, Dir::Forward);
   auto pd = forward_pd(d, false);
   return finish<dnnl::convolution_forward>(pd, DNNL_ARG_SRC, d.src, pd.src_desc(), DNNL_ARG_WEIGHTS, d.wei,
                                            pd.weights_desc(), DNNL_ARG_DST, d.dst, pd.dst_desc());
 }
 
 std::shared_ptr<Entry> make_backward_data(const DnnlConv& g) {
-  const Descs d = descs(g);
+  const Descs d = descs(g, Dir::BackwardData);
   const bool plain = few_channels(g.c, g);
-  auto hint = forward_pd(d, plain);
+  auto hint = forward_pd(descs(g, Dir::Forward), plain);
   dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, plain ? d.src : d.src_p,
                                              plain ? d.wei : d.wei_p, plain ? d.dst : d.dst_p, d.strides, d.dil,
                                              d.pl, d.pr);
@@ -186,8 +193,8 @@ std::shared_ptr<Entry> make_backward_data(const DnnlConv& g) {
 }
 
 std::shared_ptr<Entry> make_backward_weights(const DnnlConv& g) {
-  const Descs d = descs(g);
-  auto hint = forward_pd(d, false);
+  const Descs d = descs(g, Dir::BackwardWeights);
+  auto hint = forward_pd(descs(g, Dir::Forward), false);
   dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, d.src_p, d.wei_p, d.dst_p,
                                                 d.strides, d.dil, d.pl, d.pr);
   dnnl::convolution_backward_weights::primitive_desc pd(desc, dnnl_user_scratchpad_attr(), dnnl_cpu_engine(), hint);
@@ -229,35 +236,44 @@ Chunks chunks(const char* dir, std::shared_ptr<Entry> (*make)(const DnnlConv&), 
 
 }  // namespace
 
-bool dnnl_conv_forward(const DnnlConv& g, const float* x, const float* wt, float* y) {
+namespace {
+
+// Byte offsets of batch element b in an input (of g's dtype) and in a float32 output.
+const char* in_at(const void* p, int64_t b, int64_t per_item, const DnnlConv& g) {
+  return static_cast<const char*>(p) + b * per_item * (g.bf16 ? 2 : 4);
+}
+
+}  // namespace
+
+bool dnnl_conv_forward(const DnnlConv& g, const void* x, const void* wt, float* y) {
   const Chunks c = chunks("conv_fwd", make_forward, g);
   if (!c.ok()) return false;
   const int64_t xs = g.c * g.h * g.w, ys = g.oc * g.oh * g.ow;
   const bool ready = c.weights_once(g.n);
   const void* w = ready ? c.reorder_weights(wt) : wt;
-  dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) { run(c.of(b0, b1), x + b0 * xs, w, y + b0 * ys, ready); });
+  dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) { run(c.of(b0, b1), in_at(x, b0, xs, g), w, y + b0 * ys, ready); });
   dnnl_count_run();
   return true;
 }
 
-bool dnnl_conv_backward_data(const DnnlConv& g, const float* wt, const float* gy, float* gx) {
+bool dnnl_conv_backward_data(const DnnlConv& g, const void* wt, const void* gy, float* gx) {
   const Chunks c = chunks("conv_bwd_data", make_backward_data, g);
   if (!c.ok()) return false;
   const int64_t xs = g.c * g.h * g.w, ys = g.oc * g.oh * g.ow;
   const bool ready = c.weights_once(g.n);
   const void* w = ready ? c.reorder_weights(wt) : wt;
-  dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) { run(c.of(b0, b1), gy + b0 * ys, w, gx + b0 * xs, ready); });
+  dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) { run(c.of(b0, b1), in_at(gy, b0, ys, g), w, gx + b0 * xs, ready); });
   dnnl_count_run();
   return true;
 }
 
-bool dnnl_conv_backward_weights(const DnnlConv& g, const float* x, const float* gy, float* gw) {
+bool dnnl_conv_backward_weights(const DnnlConv& g, const void* x, const void* gy, float* gw) {
   const Chunks c = chunks("conv_bwd_weights", make_backward_weights, g);
   if (!c.ok()) return false;
   const int64_t xs = g.c * g.h * g.w, ys = g.oc * g.oh * g.ow;
   const int64_t nchunks = (g.n + c.grain - 1) / c.grain, wsize = g.oc * (g.c / g.groups) * g.kh * g.kw;
   if (nchunks == 1) {
-    dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) { run(c.of(b0, b1), x + b0 * xs, gy + b0 * ys, gw); });
+    dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) { run(c.of(b0, b1), in_at(x, b0, xs, g), in_at(gy, b0, ys, g), gw); });
     dnnl_count_run();
     return true;
   }
@@ -268,7 +284,8 @@ bool dnnl_conv_backward_weights(const DnnlConv& g, const float* x, const float* 
   const int64_t psize = raw ? int64_t(c.full->c_md.get_size() / sizeof(float)) : wsize;
   std::vector<float> parts(size_t(nchunks * psize));
   dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) {
-    run(c.of(b0, b1), x + b0 * xs, gy + b0 * ys, parts.data() + (b0 / c.grain) * psize, false, raw);
+    run(c.of(b0, b1), in_at(x, b0, xs, g), in_at(gy, b0, ys, g), parts.data() + (b0 / c.grain) * psize, false,
+        raw);
   });
   float* sum = raw ? static_cast<float*>(dnnl_thread_buffer(4, size_t(psize) * sizeof(float))) : gw;
   parallel_for(psize, 16384, [&](int64_t i0, int64_t i1) {

@@ -18,15 +18,20 @@ void set_omp_threads(int n);
 // One convolution as theon's Conv2d computes it, filters already flipped when
 // filter_flip: input (n, c, h, w), filters (oc, c / groups, kh, kw), output
 // (n, oc, oh, ow); dilation as theon counts it (1: dense); ph/pw the padding
-// before the first row/column.
+// before the first row/column. The inputs of each direction are float32, or
+// bfloat16 when bf16 (products of two bfloat16 are exact in float32 and
+// oneDNN accumulates in float32, so that is the float32 computation on the
+// converted inputs, on AMX / AVX512-BF16 where the CPU has them); the outputs
+// are float32.
 struct DnnlConv {
   int64_t n, c, h, w, oc, kh, kw, oh, ow, groups, sh, sw, dh, dw, ph, pw;
+  bool bf16 = false;
 };
-bool dnnl_conv_forward(const DnnlConv& g, const float* x, const float* wt, float* y);
+bool dnnl_conv_forward(const DnnlConv& g, const void* x, const void* wt, float* y);
 // gx = the gradient w.r.t. the input (overwritten).
-bool dnnl_conv_backward_data(const DnnlConv& g, const float* wt, const float* gy, float* gx);
+bool dnnl_conv_backward_data(const DnnlConv& g, const void* wt, const void* gy, float* gx);
 // gw = the gradient w.r.t. the (flipped-or-not) filters (overwritten).
-bool dnnl_conv_backward_weights(const DnnlConv& g, const float* x, const float* gy, float* gw);
+bool dnnl_conv_backward_weights(const DnnlConv& g, const void* x, const void* gy, float* gw);
 
 // One pooling of (n, c, h, w) into (n, c, oh, ow); kind 0 max, 1 average with
 // the padding counted, 2 average over the input positions only; ph/pw the
