@@ -290,16 +290,16 @@ bool dnnl_conv_backward_weights(const DnnlConv& g, const void* x, const void* gy
   // thread ran which chunk), and converted to the user's layout once.
   const bool raw = c.full->c_out && c.full->c_md == c.last->c_md;
   const int64_t psize = raw ? int64_t(c.full->c_md.get_size() / sizeof(float)) : wsize;
-  std::vector<float> parts(size_t(nchunks * psize));
+  // The calling thread's buffers (reused, not zeroed): 5 the parts, 4 their sum.
+  float* parts = static_cast<float*>(dnnl_thread_buffer(5, size_t(nchunks * psize) * sizeof(float)));
   dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) {
-    run(c.of(b0, b1), in_at(x, b0, xs, g), in_at(gy, b0, ys, g), parts.data() + (b0 / c.grain) * psize, false,
-        raw);
+    run(c.of(b0, b1), in_at(x, b0, xs, g), in_at(gy, b0, ys, g), parts + (b0 / c.grain) * psize, false, raw);
   });
   float* sum = raw ? static_cast<float*>(dnnl_thread_buffer(4, size_t(psize) * sizeof(float))) : gw;
   parallel_for(psize, 16384, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
-      float acc = parts[size_t(i)];
-      for (int64_t k = 1; k < nchunks; ++k) acc += parts[size_t(k * psize + i)];
+      float acc = parts[i];
+      for (int64_t k = 1; k < nchunks; ++k) acc += parts[k * psize + i];
       sum[i] = acc;
     }
   });
