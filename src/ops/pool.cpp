@@ -229,8 +229,10 @@ void Pool2d::perform(const std::vector<Array>& in, std::vector<Array>& out) cons
       if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
         const T* xp = xc.data_as<T>();
         T* rp = r.data_as<T>();
-        parallel_for(g.batch, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, g.h * g.w)), [&](int64_t b0, int64_t b1) {
-          for (int64_t b = b0; b < b1; ++b) max_pool_2x2(xp + b * g.h * g.w, rp + b * g.oh * g.ow, g.h, g.w, g.oh, g.ow);
+        const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, g.h * g.w));
+        parallel_for(g.batch, grain, [&](int64_t b0, int64_t b1) {
+          for (int64_t b = b0; b < b1; ++b)
+            max_pool_2x2(xp + b * g.h * g.w, rp + b * g.oh * g.ow, g.h, g.w, g.oh, g.ow);
         });
       }
     });

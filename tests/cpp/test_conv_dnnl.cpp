@@ -3,14 +3,13 @@
 // shapes and parameters: every border mode, strides, dilation, groups, both
 // flips, non-contiguous inputs, every pooling mode and border rule.
 #include <gtest/gtest.h>
-
-#include <cmath>
-#include <random>
-
-#include <theon/theon.h>
 #include <theon/ops/conv.h>
 #include <theon/ops/pool.h>
 #include <theon/runtime/thread_pool.h>
+#include <theon/theon.h>
+
+#include <cmath>
+#include <random>
 
 using namespace theon;
 
@@ -46,7 +45,9 @@ void expect_close(const Array& got, const Array& want, const std::string& what, 
 }
 
 // An input laid out non-contiguously (a transposed copy, transposed back).
-Array strided(const Array& a) { return a.transpose({0, 1, 3, 2}).copy().transpose({0, 1, 3, 2}); }
+Array strided(const Array& a) {
+  return a.transpose({0, 1, 3, 2}).copy().transpose({0, 1, 3, 2});
+}
 
 struct ConvCase {
   Shape xs, ws;
@@ -65,10 +66,17 @@ ConvCase random_conv(std::mt19937& g) {
   p.dilation = {r(1, 2), r(1, 2)};
   p.filter_flip = r(0, 1) == 1;
   switch (r(0, 3)) {
-    case 0: set_border_mode(p, "valid"); break;
-    case 1: set_border_mode(p, "full"); break;
-    case 2: set_border_mode(p, "half"); break;
-    default: set_border_mode(p, r(0, 3), r(0, 3));
+    case 0:
+      set_border_mode(p, "valid");
+      break;
+    case 1:
+      set_border_mode(p, "full");
+      break;
+    case 2:
+      set_border_mode(p, "half");
+      break;
+    default:
+      set_border_mode(p, r(0, 3), r(0, 3));
   }
   const int64_t kh = r(1, 4), kw = r(1, 4);
   const int64_t dkh = (kh - 1) * p.dilation[0] + 1, dkw = (kw - 1) * p.dilation[1] + 1;
@@ -92,16 +100,19 @@ TEST(ConvDnnl, ForwardAndGradientsMatchReference) {
     expect_close(y, y_ref, "forward " + c.str());
     Array gy = rand_f32(y.shape(), g);
     if (t % 4 == 0) gy = strided(gy);
-    auto [gx, gx_ref] = both(Conv2dGradInputs(c.p), {w, gy, Array::from_vector<int64_t>({c.xs[2], c.xs[3]})});
+    auto [gx, gx_ref] =
+        both(Conv2dGradInputs(c.p), {w, gy, Array::from_vector<int64_t>({c.xs[2], c.xs[3]})});
     expect_close(gx, gx_ref, "grad inputs " + c.str());
-    auto [gw, gw_ref] = both(Conv2dGradWeights(c.p), {x, gy, Array::from_vector<int64_t>({c.ws[2], c.ws[3]})});
+    auto [gw, gw_ref] =
+        both(Conv2dGradWeights(c.p), {x, gy, Array::from_vector<int64_t>({c.ws[2], c.ws[3]})});
     expect_close(gw, gw_ref, "grad weights " + c.str());
     if (t % 10 == 0) {  // bfloat16 (oneDNN's own) against float32 on the converted inputs
       const DType b = DType::BFloat16;
       auto [yb, yb_ref] = both(fwd, {x.astype(b), w.astype(b)});
       expect_close(yb, yb_ref, "bfloat16 forward " + c.str(), 1e-2);
-      auto [gb, gb_ref] = both(Conv2dGradWeights(c.p), {x.astype(b), gy.astype(b),
-                                                       Array::from_vector<int64_t>({c.ws[2], c.ws[3]})});
+      auto [gb, gb_ref] =
+          both(Conv2dGradWeights(c.p),
+               {x.astype(b), gy.astype(b), Array::from_vector<int64_t>({c.ws[2], c.ws[3]})});
       expect_close(gb, gb_ref, "bfloat16 grad weights " + c.str(), 1e-2);
     }
   }
@@ -114,7 +125,8 @@ TEST(ConvDnnl, HalfPrecisionThreadsAndParallelRegions) {
   ConvParams p;
   set_border_mode(p, "half");
   p.num_groups = 2;
-  // 4 channels per group: bfloat16 takes oneDNN's bfloat16 kernels (fewer are converted to float32).
+  // 4 channels per group: bfloat16 takes oneDNN's bfloat16 kernels (fewer are converted to
+  // float32).
   Array x = rand_f32({4, 8, 11, 9}, g), w = rand_f32({8, 4, 3, 3}, g);
   Conv2d op(p);
   // bfloat16 runs on oneDNN as bfloat16 (exact products, float32 sums),
@@ -127,10 +139,12 @@ TEST(ConvDnnl, HalfPrecisionThreadsAndParallelRegions) {
     EXPECT_EQ(y.dtype(), d);
     expect_close(y, y_ref, name, 1e-2);
     Array gy = rand_f32(y.shape(), g).astype(d);
-    auto [gx, gx_ref] = both(Conv2dGradInputs(p), {w.astype(d), gy, Array::from_vector<int64_t>({11, 9})});
+    auto [gx, gx_ref] =
+        both(Conv2dGradInputs(p), {w.astype(d), gy, Array::from_vector<int64_t>({11, 9})});
     EXPECT_EQ(gx.dtype(), d);
     expect_close(gx, gx_ref, name + " grad inputs", 1e-2);
-    auto [gw, gw_ref] = both(Conv2dGradWeights(p), {x.astype(d), gy, Array::from_vector<int64_t>({3, 3})});
+    auto [gw, gw_ref] =
+        both(Conv2dGradWeights(p), {x.astype(d), gy, Array::from_vector<int64_t>({3, 3})});
     EXPECT_EQ(gw.dtype(), d);
     expect_close(gw, gw_ref, name + " grad weights", 1e-2);
     EXPECT_EQ(dnnl_run_count() - runs, 3u) << name;
@@ -161,11 +175,14 @@ TEST(ConvDnnl, BadParametersStillRaise) {
   std::mt19937 g(3);
   std::vector<Array> out(1);
   Conv2d op(p);
-  EXPECT_THROW(op.perform({rand_f32({1, 3, 5, 5}, g), rand_f32({2, 1, 3, 3}, g)}, out), std::invalid_argument);
+  EXPECT_THROW(op.perform({rand_f32({1, 3, 5, 5}, g), rand_f32({2, 1, 3, 3}, g)}, out),
+               std::invalid_argument);
   Conv2d valid(ConvParams{});
-  EXPECT_THROW(valid.perform({rand_f32({1, 1, 2, 2}, g), rand_f32({1, 1, 3, 3}, g)}, out), std::invalid_argument);
+  EXPECT_THROW(valid.perform({rand_f32({1, 1, 2, 2}, g), rand_f32({1, 1, 3, 3}, g)}, out),
+               std::invalid_argument);
   Conv2dGradInputs gi(ConvParams{});
-  EXPECT_THROW(gi.perform({rand_f32({2, 1, 3, 3}, g), rand_f32({1, 2, 4, 4}, g), Array::from_vector<int64_t>({7, 7})},
+  EXPECT_THROW(gi.perform({rand_f32({2, 1, 3, 3}, g), rand_f32({1, 2, 4, 4}, g),
+                           Array::from_vector<int64_t>({7, 7})},
                           out),
                std::invalid_argument);
 }
@@ -178,7 +195,8 @@ namespace {
 std::vector<double> max_pool_grad_oracle(const Array& x, const Array& gz, const PoolParams& p) {
   const Shape& xs = x.shape();
   const int64_t h = xs[xs.size() - 2], w = xs.back();
-  const int64_t oh = gz.shape()[xs.size() - 2], ow = gz.shape().back(), imgs = shape_size(xs) / (h * w);
+  const int64_t oh = gz.shape()[xs.size() - 2], ow = gz.shape().back(),
+                imgs = shape_size(xs) / (h * w);
   const auto st = p.stride.value_or(p.ws);
   auto xv = x.copy().to_double_vector(), gv = gz.copy().to_double_vector();
   std::vector<double> r(xv.size(), 0.0);
@@ -194,7 +212,8 @@ std::vector<double> max_pool_grad_oracle(const Array& x, const Array& gz, const 
           for (int64_t j = c0; j < c1; ++j) m = std::max(m, xv[size_t((b * h + i) * w + j)]);
         for (int64_t i = r0; i < r1; ++i)
           for (int64_t j = c0; j < c1; ++j)
-            if (xv[size_t((b * h + i) * w + j)] == m) r[size_t((b * h + i) * w + j)] += gv[size_t((b * oh + oy) * ow + ox)];
+            if (xv[size_t((b * h + i) * w + j)] == m)
+              r[size_t((b * h + i) * w + j)] += gv[size_t((b * oh + oy) * ow + ox)];
       }
   return r;
 }
@@ -218,14 +237,17 @@ TEST(PoolDnnl, ForwardAndGradientsMatchReference) {
   int dnnl_cases = 0;
   for (int t = 0; t < 200; ++t) {
     PoolParams p = random_pool(g);
-    if (t % 5 == 0) {  // 2x2 windows moving by 2: max pooling and its gradient have kernels of their own
+    if (t % 5 ==
+        0) {  // 2x2 windows moving by 2: max pooling and its gradient have kernels of their own
       p = PoolParams{};
       p.stride = p.ws;
       p.ignore_border = t % 10 == 0;
     }
     auto r = [&](int lo, int hi) { return int64_t(std::uniform_int_distribution<int>(lo, hi)(g)); };
-    Shape xs = t % 4 == 0 ? Shape{r(1, 3), r(1, 4), r(1, 9)} : Shape{r(1, 3), r(1, 4), r(1, 9), r(1, 9)};
-    // Max-pooling inputs with ties in half of the cases: every tied maximum gets the gradient on both paths.
+    Shape xs =
+        t % 4 == 0 ? Shape{r(1, 3), r(1, 4), r(1, 9)} : Shape{r(1, 3), r(1, 4), r(1, 9), r(1, 9)};
+    // Max-pooling inputs with ties in half of the cases: every tied maximum gets the gradient on
+    // both paths.
     Array x = rand_f32(xs, g, t % 2 == 0);
     if (xs.size() == 4 && t % 3 == 0) x = strided(x);
     Pool2d fwd(p);
@@ -238,13 +260,16 @@ TEST(PoolDnnl, ForwardAndGradientsMatchReference) {
     expect_close(gx, gx_ref, "pool grad " + what);
     if (p.mode == PoolMode::Max) {
       auto want = max_pool_grad_oracle(x, gz, p), got = gx.to_double_vector();
-      for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-5) << what << " at " << i;
+      for (size_t i = 0; i < want.size(); ++i)
+        ASSERT_NEAR(got[i], want[i], 1e-5) << what << " at " << i;
     }
     const bool k2 = p.mode == PoolMode::Max && p.ws == std::array<int64_t, 2>{2, 2} &&
-                    *p.stride == std::array<int64_t, 2>{2, 2} && p.pad == std::array<int64_t, 2>{0, 0};
+                    *p.stride == std::array<int64_t, 2>{2, 2} &&
+                    p.pad == std::array<int64_t, 2>{0, 0};
     dnnl_cases += p.mode == PoolMode::Sum ? 0 : p.mode == PoolMode::Max ? (k2 ? 0 : 1) : 2;
   }
-  // Sum pooling, max pooling's gradient and 2x2 max pooling keep theon's kernels; the rest ran on oneDNN.
+  // Sum pooling, max pooling's gradient and 2x2 max pooling keep theon's kernels; the rest ran on
+  // oneDNN.
   EXPECT_EQ(dnnl_run_count() - runs, uint64_t(dnnl_cases));
 }
 

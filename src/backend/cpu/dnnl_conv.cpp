@@ -47,7 +47,7 @@ struct Entry {
 
 // The user's plain descriptors and the ones given to the primitive.
 struct Descs {
-  memory::desc src, wei, dst;     // plain
+  memory::desc src, wei, dst;        // plain
   memory::desc src_p, wei_p, dst_p;  // for the primitive (plain or any)
   memory::dims strides, dil, pl, pr;
 };
@@ -59,12 +59,13 @@ enum class Dir { Forward, BackwardData, BackwardWeights };
 Descs descs(const DnnlConv& g, Dir dir) {
   Descs d;
   const memory::dims sd{g.n, g.c, g.h, g.w}, dd{g.n, g.oc, g.oh, g.ow};
-  const memory::dims wd = g.groups > 1 ? memory::dims{g.groups, g.oc / g.groups, g.c / g.groups, g.kh, g.kw}
-                                       : memory::dims{g.oc, g.c, g.kh, g.kw};
+  const memory::dims wd = g.groups > 1
+                              ? memory::dims{g.groups, g.oc / g.groups, g.c / g.groups, g.kh, g.kw}
+                              : memory::dims{g.oc, g.c, g.kh, g.kw};
   const tag wtag = g.groups > 1 ? tag::goihw : tag::oihw;
   const dt in = g.bf16 ? dt::bf16 : dt::f32;
-  const dt st = dir == Dir::BackwardData ? dt::f32 : in, wt = dir == Dir::BackwardWeights ? dt::f32 : in,
-           yt = dir == Dir::Forward ? dt::f32 : in;
+  const dt st = dir == Dir::BackwardData ? dt::f32 : in,
+           wt = dir == Dir::BackwardWeights ? dt::f32 : in, yt = dir == Dir::Forward ? dt::f32 : in;
   d.src = memory::desc(sd, st, tag::nchw);
   d.dst = memory::desc(dd, yt, tag::nchw);
   d.wei = memory::desc(wd, wt, wtag);
@@ -90,8 +91,9 @@ std::optional<dnnl::reorder> reorder_if(const memory::desc& from, const memory::
 }
 
 template <class Prim>
-std::shared_ptr<Entry> finish(const typename Prim::primitive_desc& pd, int a_arg, const memory::desc& a_user, const memory::desc& a_md,
-                              int b_arg, const memory::desc& b_user, const memory::desc& b_md, int c_arg,
+std::shared_ptr<Entry> finish(const typename Prim::primitive_desc& pd, int a_arg,
+                              const memory::desc& a_user, const memory::desc& a_md, int b_arg,
+                              const memory::desc& b_user, const memory::desc& b_md, int c_arg,
                               const memory::desc& c_user, const memory::desc& c_md) {
   auto e = std::make_shared<Entry>();
   e->prim = Prim(pd);
@@ -116,18 +118,22 @@ std::shared_ptr<Entry> finish(const typename Prim::primitive_desc& pd, int a_arg
 // (gemm-based) does far less work: 64 28x28 one-channel images' gradient took
 // 6 ms blocked, 1 ms plain. (Forward and backward-weights stay faster blocked
 // even for one output channel.)
-bool few_channels(int64_t channels, const DnnlConv& g) { return channels / g.groups < 4; }
+bool few_channels(int64_t channels, const DnnlConv& g) {
+  return channels / g.groups < 4;
+}
 
 dnnl::convolution_forward::primitive_desc forward_pd(const Descs& d, bool plain) {
-  dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
-                                       plain ? d.src : d.src_p, plain ? d.wei : d.wei_p, plain ? d.dst : d.dst_p,
-                                       d.strides, d.dil, d.pl, d.pr);
-  return dnnl::convolution_forward::primitive_desc(desc, dnnl_user_scratchpad_attr(), dnnl_cpu_engine());
+  dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_training,
+                                       dnnl::algorithm::convolution_direct, plain ? d.src : d.src_p,
+                                       plain ? d.wei : d.wei_p, plain ? d.dst : d.dst_p, d.strides,
+                                       d.dil, d.pl, d.pr);
+  return dnnl::convolution_forward::primitive_desc(desc, dnnl_user_scratchpad_attr(),
+                                                   dnnl_cpu_engine());
 }
 
 std::string key(const char* dir, const DnnlConv& g) {
-  return dnnl_key(dir, {int64_t(layout_mode()), int64_t(g.bf16), g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.oh, g.ow, g.groups, g.sh,
-                        g.sw, g.dh, g.dw, g.ph, g.pw});
+  return dnnl_key(dir, {int64_t(layout_mode()), int64_t(g.bf16), g.n, g.c, g.h, g.w, g.oc, g.kh,
+                        g.kw, g.oh, g.ow, g.groups, g.sh, g.sw, g.dh, g.dw, g.ph, g.pw});
 }
 
 DnnlCache<Entry>& cache() {
@@ -137,7 +143,8 @@ DnnlCache<Entry>& cache() {
 
 // One execution: a and b in the user's layouts, or b already in the
 // primitive's (b_ready); c in the user's layout, or left in the primitive's (c_raw).
-void run(const Entry* e, const void* a, const void* b, void* c, bool b_ready = false, bool c_raw = false) {
+void run(const Entry* e, const void* a, const void* b, void* c, bool b_ready = false,
+         bool c_raw = false) {
   dnnl_sync_threads();
   auto& eng = dnnl_cpu_engine();
   auto& s = dnnl_cpu_stream();
@@ -156,14 +163,15 @@ void run(const Entry* e, const void* a, const void* b, void* c, bool b_ready = f
   const bool convert_c = e->c_out && !c_raw;
   if (convert_c) c_p = memory(e->c_md, eng, dnnl_thread_buffer(2, e->c_md.get_size()));
   memory scratch(e->scratch_md, eng, dnnl_thread_buffer(3, e->scratch_md.get_size()));
-  e->prim.execute(s, {{e->a_arg, a_p}, {e->b_arg, b_p}, {e->c_arg, c_p}, {DNNL_ARG_SCRATCHPAD, scratch}});
+  e->prim.execute(
+      s, {{e->a_arg, a_p}, {e->b_arg, b_p}, {e->c_arg, c_p}, {DNNL_ARG_SCRATCHPAD, scratch}});
   if (convert_c) e->c_out->execute(s, c_p, c_u);
   s.wait();
 }
 
 // Runs a reorder on the calling thread, waiting for it.
-void reorder_now(const dnnl::reorder& r, const memory::desc& from, const void* src, const memory::desc& to,
-                 void* dst) {
+void reorder_now(const dnnl::reorder& r, const memory::desc& from, const void* src,
+                 const memory::desc& to, void* dst) {
   dnnl_sync_threads();
   auto& eng = dnnl_cpu_engine();
   auto& s = dnnl_cpu_stream();
@@ -175,32 +183,35 @@ void reorder_now(const dnnl::reorder& r, const memory::desc& from, const void* s
 std::shared_ptr<Entry> make_forward(const DnnlConv& g) {
   const Descs d = descs(g, Dir::Forward);
   auto pd = forward_pd(d, false);
-  return finish<dnnl::convolution_forward>(pd, DNNL_ARG_SRC, d.src, pd.src_desc(), DNNL_ARG_WEIGHTS, d.wei,
-                                           pd.weights_desc(), DNNL_ARG_DST, d.dst, pd.dst_desc());
+  return finish<dnnl::convolution_forward>(pd, DNNL_ARG_SRC, d.src, pd.src_desc(), DNNL_ARG_WEIGHTS,
+                                           d.wei, pd.weights_desc(), DNNL_ARG_DST, d.dst,
+                                           pd.dst_desc());
 }
 
 std::shared_ptr<Entry> make_backward_data(const DnnlConv& g) {
   const Descs d = descs(g, Dir::BackwardData);
   const bool plain = few_channels(g.c, g);
   auto hint = forward_pd(descs(g, Dir::Forward), plain);
-  dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, plain ? d.src : d.src_p,
-                                             plain ? d.wei : d.wei_p, plain ? d.dst : d.dst_p, d.strides, d.dil,
-                                             d.pl, d.pr);
-  dnnl::convolution_backward_data::primitive_desc pd(desc, dnnl_user_scratchpad_attr(), dnnl_cpu_engine(), hint);
-  return finish<dnnl::convolution_backward_data>(pd, DNNL_ARG_DIFF_DST, d.dst, pd.diff_dst_desc(), DNNL_ARG_WEIGHTS,
-                                                 d.wei, pd.weights_desc(), DNNL_ARG_DIFF_SRC, d.src,
-                                                 pd.diff_src_desc());
+  dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct,
+                                             plain ? d.src : d.src_p, plain ? d.wei : d.wei_p,
+                                             plain ? d.dst : d.dst_p, d.strides, d.dil, d.pl, d.pr);
+  dnnl::convolution_backward_data::primitive_desc pd(desc, dnnl_user_scratchpad_attr(),
+                                                     dnnl_cpu_engine(), hint);
+  return finish<dnnl::convolution_backward_data>(pd, DNNL_ARG_DIFF_DST, d.dst, pd.diff_dst_desc(),
+                                                 DNNL_ARG_WEIGHTS, d.wei, pd.weights_desc(),
+                                                 DNNL_ARG_DIFF_SRC, d.src, pd.diff_src_desc());
 }
 
 std::shared_ptr<Entry> make_backward_weights(const DnnlConv& g) {
   const Descs d = descs(g, Dir::BackwardWeights);
   auto hint = forward_pd(descs(g, Dir::Forward), false);
-  dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, d.src_p, d.wei_p, d.dst_p,
-                                                d.strides, d.dil, d.pl, d.pr);
-  dnnl::convolution_backward_weights::primitive_desc pd(desc, dnnl_user_scratchpad_attr(), dnnl_cpu_engine(), hint);
-  return finish<dnnl::convolution_backward_weights>(pd, DNNL_ARG_SRC, d.src, pd.src_desc(), DNNL_ARG_DIFF_DST,
-                                                    d.dst, pd.diff_dst_desc(), DNNL_ARG_DIFF_WEIGHTS, d.wei,
-                                                    pd.diff_weights_desc());
+  dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, d.src_p,
+                                                d.wei_p, d.dst_p, d.strides, d.dil, d.pl, d.pr);
+  dnnl::convolution_backward_weights::primitive_desc pd(desc, dnnl_user_scratchpad_attr(),
+                                                        dnnl_cpu_engine(), hint);
+  return finish<dnnl::convolution_backward_weights>(
+      pd, DNNL_ARG_SRC, d.src, pd.src_desc(), DNNL_ARG_DIFF_DST, d.dst, pd.diff_dst_desc(),
+      DNNL_ARG_DIFF_WEIGHTS, d.wei, pd.diff_weights_desc());
 }
 
 // The primitives for the batch chunks of g (a full chunk and the shorter last
@@ -241,7 +252,9 @@ namespace {
 // bfloat16 with a few input channels per group is slower than float32 (one
 // 28x28 channel into 32: forward 2.5 ms against 0.7 ms on 64 images), so
 // those inputs take the float32 kernels after conversion.
-bool bf16_declined(const DnnlConv& g) { return g.bf16 && few_channels(g.c, g); }
+bool bf16_declined(const DnnlConv& g) {
+  return g.bf16 && few_channels(g.c, g);
+}
 
 // Byte offsets of batch element b in an input (of g's dtype) and in a float32 output.
 const char* in_at(const void* p, int64_t b, int64_t per_item, const DnnlConv& g) {
@@ -257,7 +270,9 @@ bool dnnl_conv_forward(const DnnlConv& g, const void* x, const void* wt, float* 
   const int64_t xs = g.c * g.h * g.w, ys = g.oc * g.oh * g.ow;
   const bool ready = c.weights_once(g.n);
   const void* w = ready ? c.reorder_weights(wt) : wt;
-  dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) { run(c.of(b0, b1), in_at(x, b0, xs, g), w, y + b0 * ys, ready); });
+  dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) {
+    run(c.of(b0, b1), in_at(x, b0, xs, g), w, y + b0 * ys, ready);
+  });
   dnnl_count_run();
   return true;
 }
@@ -269,7 +284,9 @@ bool dnnl_conv_backward_data(const DnnlConv& g, const void* wt, const void* gy, 
   const int64_t xs = g.c * g.h * g.w, ys = g.oc * g.oh * g.ow;
   const bool ready = c.weights_once(g.n);
   const void* w = ready ? c.reorder_weights(wt) : wt;
-  dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) { run(c.of(b0, b1), in_at(gy, b0, ys, g), w, gx + b0 * xs, ready); });
+  dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) {
+    run(c.of(b0, b1), in_at(gy, b0, ys, g), w, gx + b0 * xs, ready);
+  });
   dnnl_count_run();
   return true;
 }
@@ -279,9 +296,12 @@ bool dnnl_conv_backward_weights(const DnnlConv& g, const void* x, const void* gy
   const Chunks c = chunks("conv_bwd_weights", make_backward_weights, g);
   if (!c.ok()) return false;
   const int64_t xs = g.c * g.h * g.w, ys = g.oc * g.oh * g.ow;
-  const int64_t nchunks = (g.n + c.grain - 1) / c.grain, wsize = g.oc * (g.c / g.groups) * g.kh * g.kw;
+  const int64_t nchunks = (g.n + c.grain - 1) / c.grain,
+                wsize = g.oc * (g.c / g.groups) * g.kh * g.kw;
   if (nchunks == 1) {
-    dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) { run(c.of(b0, b1), in_at(x, b0, xs, g), in_at(gy, b0, ys, g), gw); });
+    dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) {
+      run(c.of(b0, b1), in_at(x, b0, xs, g), in_at(gy, b0, ys, g), gw);
+    });
     dnnl_count_run();
     return true;
   }
@@ -291,9 +311,11 @@ bool dnnl_conv_backward_weights(const DnnlConv& g, const void* x, const void* gy
   const bool raw = c.full->c_out && c.full->c_md == c.last->c_md;
   const int64_t psize = raw ? int64_t(c.full->c_md.get_size() / sizeof(float)) : wsize;
   // The calling thread's buffers (reused, not zeroed): 5 the parts, 4 their sum.
-  float* parts = static_cast<float*>(dnnl_thread_buffer(5, size_t(nchunks * psize) * sizeof(float)));
+  float* parts =
+      static_cast<float*>(dnnl_thread_buffer(5, size_t(nchunks * psize) * sizeof(float)));
   dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) {
-    run(c.of(b0, b1), in_at(x, b0, xs, g), in_at(gy, b0, ys, g), parts + (b0 / c.grain) * psize, false, raw);
+    run(c.of(b0, b1), in_at(x, b0, xs, g), in_at(gy, b0, ys, g), parts + (b0 / c.grain) * psize,
+        false, raw);
   });
   float* sum = raw ? static_cast<float*>(dnnl_thread_buffer(4, size_t(psize) * sizeof(float))) : gw;
   parallel_for(psize, 16384, [&](int64_t i0, int64_t i1) {

@@ -22,7 +22,8 @@ std::atomic<uint64_t> g_runs{0};  // dnnl_run_count()
 std::atomic<bool>& enabled_flag() {
   static std::atomic<bool> on{[] {
     const char* e = std::getenv("THEON_DNNL");
-    return !(e && (std::strcmp(e, "0") == 0 || std::strcmp(e, "false") == 0 || std::strcmp(e, "off") == 0));
+    return !(e && (std::strcmp(e, "0") == 0 || std::strcmp(e, "false") == 0 ||
+                   std::strcmp(e, "off") == 0));
   }()};
   return on;
 }
@@ -42,9 +43,15 @@ SetThreadsFn omp_setter() {
 
 }  // namespace
 
-bool dnnl_enabled() { return enabled_flag().load(std::memory_order_relaxed); }
-void set_dnnl_enabled(bool on) { enabled_flag().store(on); }
-uint64_t dnnl_run_count() { return g_runs.load(); }
+bool dnnl_enabled() {
+  return enabled_flag().load(std::memory_order_relaxed);
+}
+void set_dnnl_enabled(bool on) {
+  enabled_flag().store(on);
+}
+uint64_t dnnl_run_count() {
+  return g_runs.load();
+}
 
 namespace cpu {
 
@@ -58,14 +65,17 @@ bool dnnl_omp_mode() {
 
 // In pool mode a call inside a parallel_for task runs its chunks serially on
 // that thread, single-threaded in oneDNN too, so it oversubscribes nothing.
-bool dnnl_usable() { return dnnl_enabled() && (!dnnl_omp_mode() || !in_parallel_region()); }
+bool dnnl_usable() {
+  return dnnl_enabled() && (!dnnl_omp_mode() || !in_parallel_region());
+}
 
 int64_t dnnl_batch_grain(int64_t n) {
   static const int64_t chunks = [] {
     const char* e = std::getenv("THEON_DNNL_CHUNKS");
     return e ? std::max<int64_t>(1, std::atoll(e)) : int64_t(8);
   }();
-  return dnnl_omp_mode() ? std::max<int64_t>(n, 1) : std::max<int64_t>(1, (n + chunks - 1) / chunks);
+  return dnnl_omp_mode() ? std::max<int64_t>(n, 1)
+                         : std::max<int64_t>(1, (n + chunks - 1) / chunks);
 }
 
 void dnnl_for_batch(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
@@ -101,7 +111,9 @@ void set_omp_threads(int n) {
   if (auto fn = omp_setter()) fn(n);
 }
 
-void dnnl_count_run() { g_runs.fetch_add(1, std::memory_order_relaxed); }
+void dnnl_count_run() {
+  g_runs.fetch_add(1, std::memory_order_relaxed);
+}
 
 void dnnl_sync_threads() {
   // Set before every call: set_num_threads may have changed the calling thread's count.

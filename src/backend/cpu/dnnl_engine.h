@@ -4,11 +4,10 @@
 // kept equal to theon's num_threads. Internal to src/; the ops reach oneDNN
 // through dnnl_ops.h.
 #pragma once
-#include <oneapi/dnnl/dnnl.hpp>
-
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <unordered_map>
 
@@ -50,7 +49,8 @@ void dnnl_count_run();
 template <class V>
 class DnnlCache {
  public:
-  std::shared_ptr<const V> get(const std::string& key, const std::function<std::shared_ptr<V>()>& make) {
+  std::shared_ptr<const V> get(const std::string& key,
+                               const std::function<std::shared_ptr<V>()>& make) {
     {
       std::lock_guard<std::mutex> lk(m_);
       auto it = map_.find(key);

@@ -53,6 +53,7 @@ namespace theon::detail {
 // Fills *g for pooling an input of shape xs into (..., oh, ow) on oneDNN and
 // returns true when oneDNN can take it (mode not sum, no empty dimension,
 // dnnl_usable()); the leading dimensions become oneDNN's batch and channels.
-bool pool_dnnl_geometry(const PoolParams& p, const Shape& xs, int64_t oh, int64_t ow, cpu::DnnlPool* g);
+bool pool_dnnl_geometry(const PoolParams& p, const Shape& xs, int64_t oh, int64_t ow,
+                        cpu::DnnlPool* g);
 
 }  // namespace theon::detail

@@ -68,7 +68,8 @@ Descs descs(const DnnlPool& g) {
 }
 
 std::string key(const char* dir, const DnnlPool& g) {
-  return dnnl_key(dir, {g.n, g.c, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.kind});
+  return dnnl_key(dir,
+                  {g.n, g.c, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.kind});
 }
 
 DnnlCache<Entry>& cache() {
@@ -78,11 +79,12 @@ DnnlCache<Entry>& cache() {
 
 dnnl::pooling_forward::primitive_desc forward_pd(const Descs& d, int kind, dnnl::prop_kind prop) {
   dnnl::pooling_forward::desc desc(prop, alg(kind), d.src, d.dst, d.strides, d.kernel, d.pl, d.pr);
-  return dnnl::pooling_forward::primitive_desc(desc, dnnl_user_scratchpad_attr(), dnnl_cpu_engine());
+  return dnnl::pooling_forward::primitive_desc(desc, dnnl_user_scratchpad_attr(),
+                                               dnnl_cpu_engine());
 }
 
-bool run(const Entry* e, int in_arg, const void* in, int out_arg, void* out, const memory::desc& in_md,
-         const memory::desc& out_md) {
+bool run(const Entry* e, int in_arg, const void* in, int out_arg, void* out,
+         const memory::desc& in_md, const memory::desc& out_md) {
   if (!e) return false;
   dnnl_sync_threads();
   auto& eng = dnnl_cpu_engine();
@@ -107,7 +109,8 @@ std::shared_ptr<Entry> make(const DnnlPool& g, bool backward) {
   }
   auto hint = forward_pd(d, g.kind, dnnl::prop_kind::forward_training);
   dnnl::pooling_backward::desc desc(alg(g.kind), d.src, d.dst, d.strides, d.kernel, d.pl, d.pr);
-  dnnl::pooling_backward::primitive_desc pd(desc, dnnl_user_scratchpad_attr(), dnnl_cpu_engine(), hint);
+  dnnl::pooling_backward::primitive_desc pd(desc, dnnl_user_scratchpad_attr(), dnnl_cpu_engine(),
+                                            hint);
   r->prim = dnnl::pooling_backward(pd);
   r->scratch = pd.scratchpad_desc();
   return r;
@@ -119,7 +122,8 @@ bool run_chunks(const DnnlPool& g, bool backward, const float* in, float* out) {
   auto get = [&](int64_t n) {
     DnnlPool sub = g;
     sub.n = n;
-    return cache().get(key(backward ? "pool_bwd" : "pool_fwd", sub), [&] { return make(sub, backward); });
+    return cache().get(key(backward ? "pool_bwd" : "pool_fwd", sub),
+                       [&] { return make(sub, backward); });
   };
   auto full = get(grain);
   auto last = g.n % grain ? get(g.n % grain) : full;
@@ -146,7 +150,9 @@ bool run_chunks(const DnnlPool& g, bool backward, const float* in, float* out) {
 
 }  // namespace
 
-bool dnnl_pool_forward(const DnnlPool& g, const float* x, float* y) { return run_chunks(g, false, x, y); }
+bool dnnl_pool_forward(const DnnlPool& g, const float* x, float* y) {
+  return run_chunks(g, false, x, y);
+}
 
 bool dnnl_pool_backward(const DnnlPool& g, const float* gy, float* gx) {
   if (g.kind == 0) return false;  // max: theon's own kernel (ties)
