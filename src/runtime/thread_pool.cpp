@@ -28,17 +28,12 @@ void set_blas_threads(int n) {
   if (fn) fn(n);
 }
 
-// oneDNN's OpenMP team (libgomp, loaded as oneDNN's dependency and so not
-// always visible through RTLD_DEFAULT) follows the same count; OpenMP keeps it
-// per thread, so the oneDNN layer also sets it on other calling threads.
+// OpenMP (libgomp, oneDNN's dependency) follows the same count on the calling
+// thread; OpenMP keeps the count per thread, so the oneDNN layer also sets it
+// before each of its calls.
 void set_omp_threads(int n) {
   using SetFn = void (*)(int);
-  static SetFn fn = [] {
-    void* h = dlopen("libgomp.so.1", RTLD_NOW | RTLD_NOLOAD);
-    void* f = h ? dlsym(h, "omp_set_num_threads") : nullptr;
-    if (!f) f = dlsym(RTLD_DEFAULT, "omp_set_num_threads");
-    return reinterpret_cast<SetFn>(f);
-  }();
+  static SetFn fn = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
   if (fn) fn(n);
 }
 

@@ -28,16 +28,12 @@ std::atomic<bool>& enabled_flag() {
   return on;
 }
 
-// OpenMP is reached at run time: libgomp comes in as oneDNN's dependency, which
-// Python's RTLD_LOCAL loading of the extension hides from RTLD_DEFAULT.
+// OpenMP is reached at run time (libgomp comes in as oneDNN's dependency), so
+// theon needs no OpenMP compile or link flags.
 using SetThreadsFn = void (*)(int);
 SetThreadsFn omp_setter() {
-  static SetThreadsFn fn = [] {
-    void* h = dlopen("libgomp.so.1", RTLD_NOW | RTLD_NOLOAD);
-    void* f = h ? dlsym(h, "omp_set_num_threads") : nullptr;
-    if (!f) f = dlsym(RTLD_DEFAULT, "omp_set_num_threads");
-    return reinterpret_cast<SetThreadsFn>(f);
-  }();
+  static SetThreadsFn fn =
+      reinterpret_cast<SetThreadsFn>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
   return fn;
 }
 
