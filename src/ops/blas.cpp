@@ -186,7 +186,12 @@ Array tensordot_arrays(const Array& a, const Array& b, const std::vector<int>& a
   for (int i : fa) P *= a.shape()[i], out_shape.push_back(a.shape()[i]);
   for (int i : fb) Q *= b.shape()[i], out_shape.push_back(b.shape()[i]);
   for (int i : axes_a) K *= a.shape()[i];
-  Array A = a.transpose(pa).reshape({P, K}), B = b.transpose(pb).reshape({K, Q});
+  // A 2-D operand stays a (possibly transposed) view: BLAS takes the transpose
+  // flag, where reshape would copy it element by element.
+  auto matrix = [](const Array& t, int64_t r, int64_t c) {
+    return t.shape() == Shape{r, c} ? t : t.reshape({r, c});
+  };
+  Array A = matrix(a.transpose(pa), P, K), B = matrix(b.transpose(pb), K, Q);
   Array C = Array::empty(out, {P, Q});
   matmul_2d(A, B, C);
   return C.reshape(out_shape);

@@ -1,10 +1,12 @@
-// Conv2d: Theano's 2-D convolution as one op, computed with im2col + GEMM.
+// Conv2d: Theano's 2-D convolution as one op: float32 on oneDNN, other
+// dtypes (and the reference path) with im2col + GEMM.
 #include "theon/ops/conv.h"
 
 #include <algorithm>
 #include <climits>
 #include <stdexcept>
 
+#include "../backend/cpu/dnnl_ops.h"
 #include "theon/ops/elemwise.h"
 #include "theon/ops/shape.h"
 
@@ -112,6 +114,11 @@ void conv_forward(const Geometry& g, const ConvParams& p, const T* x, const T* w
       gemm<T>(ocg, npix, kdim, wt + gr * ocg * kdim, col.data(), out + (n * g.oc + gr * ocg) * npix);
     }
   }
+}
+
+cpu::DnnlConv dnnl_geometry(const Geometry& g, const ConvParams& p) {
+  return {g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.oh, g.ow, p.num_groups, p.subsample[0], p.subsample[1],
+          p.dilation[0], p.dilation[1], g.ph, g.pw};
 }
 
 }  // namespace
@@ -261,13 +268,27 @@ void Conv2d::perform(const std::vector<Array>& in, std::vector<Array>& out) cons
   if (p_.filter_flip) {
     for (int axis = 2; axis < 4; ++axis) wv = wv.slice(axis, wv.shape()[axis] - 1, -wv.shape()[axis] - 1, -1);
   }
+  const bool dnnl = g.n > 0 && g.oc > 0 && g.oh > 0 && g.ow > 0 && g.kh > 0 && g.kw > 0 && g.c > 0 && g.h > 0 &&
+                    g.w > 0 && cpu::dnnl_usable();
+  Array r = Array::empty(DType::Float32, {g.n, g.oc, g.oh, g.ow});
+  if (out_dt == DType::BFloat16 && dnnl) {  // bfloat16 inputs go to oneDNN as they are
+    cpu::DnnlConv dg = dnnl_geometry(g, p_);
+    dg.bf16 = true;
+    Array xb = x.contiguous(DType::BFloat16), wb = wv.contiguous(DType::BFloat16);
+    if (cpu::dnnl_conv_forward(dg, xb.data(), wb.data(), r.data_as<float>())) {
+      out[0] = r.astype(out_dt);
+      return;
+    }
+  }
   Array xc = x.contiguous(cdt);
   Array wc = wv.contiguous(cdt);
-  Array r = Array::empty(cdt, {g.n, g.oc, g.oh, g.ow});
-  if (cdt == DType::Float64)
+  if (cdt == DType::Float64) {
+    r = Array::empty(cdt, {g.n, g.oc, g.oh, g.ow});
     conv_forward(g, p_, xc.data_as<double>(), wc.data_as<double>(), r.data_as<double>());
-  else
+  } else if (!(dnnl && cpu::dnnl_conv_forward(dnnl_geometry(g, p_), xc.data_as<float>(), wc.data_as<float>(),
+                                              r.data_as<float>()))) {
     conv_forward(g, p_, xc.data_as<float>(), wc.data_as<float>(), r.data_as<float>());
+  }
   out[0] = out_dt == cdt ? r : r.astype(out_dt);
 }
 

@@ -6,9 +6,12 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "../backend/cpu/dnnl_ops.h"
+#include "theon/ops/conv.h"
 #include "theon/ops/elemwise.h"
 #include "theon/ops/shape.h"
 #include "theon/runtime/strided.h"
+#include "theon/runtime/thread_pool.h"
 
 namespace theon {
 
@@ -76,7 +79,52 @@ void pool_kernel(const T* x, T* y, const PoolGeometry& g, const PoolParams& p) {
   }
 }
 
+// NaN-propagating max (theon's max pooling keeps a window's NaN).
+template <class T>
+inline T nan_max(T a, T b) {
+  return (a > b || a != a) ? a : b;
+}
+
+// Max pooling of one image by 2x2 windows moving by 2 without padding (the
+// usual CNN case) in one pass: oneDNN would need a second pass over the
+// input to find NaN. ignore_border=False's partial windows at the end are
+// clipped.
+template <class T>
+void max_pool_2x2(const T* img, T* out, int64_t h, int64_t w, int64_t oh, int64_t ow) {
+  for (int64_t oy = 0; oy < oh; ++oy) {
+    const T* r0 = img + 2 * oy * w;
+    const T* r1 = 2 * oy + 1 < h ? r0 + w : r0;  // a one-row window reads its row twice
+    T* o = out + oy * ow;
+    const int64_t full = std::min(ow, w / 2);
+    for (int64_t ox = 0; ox < full; ++ox)
+      o[ox] = nan_max(nan_max(r0[2 * ox], r0[2 * ox + 1]), nan_max(r1[2 * ox], r1[2 * ox + 1]));
+    if (full < ow) o[full] = nan_max(r0[2 * full], r1[2 * full]);
+  }
+}
+
 }  // namespace
+
+namespace detail {
+
+bool pool_dnnl_geometry(const PoolParams& p, const Shape& xs, int64_t oh, int64_t ow, cpu::DnnlPool* g) {
+  if (p.mode == PoolMode::Sum || !cpu::dnnl_usable()) return false;
+  const int nd = int(xs.size());
+  // (n, c, h, w): 4-D and more keep their channels, 3-D inputs are a batch of planes.
+  int64_t n = 1;
+  for (int i = 0; i < nd - 3; ++i) n *= xs[size_t(i)];
+  int64_t c = nd >= 3 ? xs[size_t(nd - 3)] : 1;
+  if (nd == 3) std::swap(n, c);
+  // Without ignore_border the only padding is the partial windows' at the
+  // end, which neither average counts (Theano's divisor is the clipped window).
+  const int kind = p.mode == PoolMode::Max                                      ? 0
+                   : p.mode == PoolMode::AverageIncPad && p.ignore_border ? 1
+                                                                               : 2;
+  *g = cpu::DnnlPool{n, c, xs[size_t(nd - 2)], xs[size_t(nd - 1)], oh, ow, p.ws[0], p.ws[1], (*p.stride)[0],
+                     (*p.stride)[1], p.pad[0], p.pad[1], kind};
+  return n > 0 && c > 0 && g->h > 0 && g->w > 0 && oh > 0 && ow > 0;
+}
+
+}  // namespace detail
 
 PoolMode pool_mode_from_name(const std::string& name) {
   if (name == "max") return PoolMode::Max;
@@ -173,6 +221,32 @@ void Pool2d::perform(const std::vector<Array>& in, std::vector<Array>& out) cons
   const DType cdt = half ? DType::Float32 : x.dtype();
   Array xc = x.contiguous(cdt);
   Array r = Array::empty(cdt, oshape);
+  if (dnnl_enabled() && p_.mode == PoolMode::Max && p_.ws == std::array<int64_t, 2>{2, 2} &&
+      *p_.stride == std::array<int64_t, 2>{2, 2} && p_.pad == std::array<int64_t, 2>{0, 0} &&
+      (cdt == DType::Float32 || cdt == DType::Float64)) {
+    visit_dtype(cdt, [&](auto t) {
+      using T = decltype(t);
+      if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+        const T* xp = xc.data_as<T>();
+        T* rp = r.data_as<T>();
+        const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, g.h * g.w));
+        parallel_for(g.batch, grain, [&](int64_t b0, int64_t b1) {
+          for (int64_t b = b0; b < b1; ++b)
+            max_pool_2x2(xp + b * g.h * g.w, rp + b * g.oh * g.ow, g.h, g.w, g.oh, g.ow);
+        });
+      }
+    });
+    out[0] = half ? r.astype(x.dtype()) : r;
+    return;
+  }
+  cpu::DnnlPool dg{};
+  // oneDNN's max does not propagate NaN as theon's does: inputs holding one
+  // take the reference kernel (dnnl_pool_forward says no).
+  if (cdt == DType::Float32 && detail::pool_dnnl_geometry(p_, x.shape(), g.oh, g.ow, &dg) &&
+      cpu::dnnl_pool_forward(dg, xc.data_as<float>(), r.data_as<float>())) {
+    out[0] = half ? r.astype(x.dtype()) : r;
+    return;
+  }
   visit_dtype(cdt, [&](auto t) {
     using T = decltype(t);
     if constexpr (std::is_same_v<T, float16> || std::is_same_v<T, bfloat16> || std::is_same_v<T, bool>)

@@ -28,6 +28,15 @@ void set_blas_threads(int n) {
   if (fn) fn(n);
 }
 
+// OpenMP (libgomp, oneDNN's dependency) follows the same count on the calling
+// thread; OpenMP keeps the count per thread, so the oneDNN layer also sets it
+// before each of its calls.
+void set_omp_threads(int n) {
+  using SetFn = void (*)(int);
+  static SetFn fn = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  if (fn) fn(n);
+}
+
 class Pool {
  public:
   explicit Pool(int threads) { resize(threads); }
@@ -126,6 +135,7 @@ Pool& pool() {
   static Pool p([] {
     int n = resolve(config().num_threads);
     set_blas_threads(n);
+    set_omp_threads(n);
     return n;
   }());
   g_started.store(true);
@@ -147,6 +157,7 @@ void apply_num_threads() {
   int r = resolve(config().num_threads);
   if (r != pool().size()) pool().resize(r);
   set_blas_threads(r);
+  set_omp_threads(r);
 }
 
 bool in_parallel_region() { return t_in_parallel; }

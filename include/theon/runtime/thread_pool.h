@@ -3,8 +3,12 @@
 // Kernels split work with parallel_for; the calling thread takes part, and a
 // parallel_for issued from inside another runs serially, so nested kernels
 // never oversubscribe the cores. The pool's size is config.num_threads
-// (0: every core); set_num_threads also sets OpenBLAS's thread count, so
-// BLAS and theon's own kernels use the same number of cores.
+// (0: every core); set_num_threads also sets OpenBLAS's and the calling
+// thread's OpenMP thread counts, so BLAS and theon's own kernels use the same
+// number of cores. oneDNN (conv2d, pool_2d) runs single-threaded on batch
+// chunks spread by parallel_for, so it uses this pool's threads too; with
+// THEON_DNNL_THREADS=omp it uses an OpenMP team of num_threads instead, never
+// from inside a parallel_for task.
 #pragma once
 #include <cstdint>
 #include <functional>

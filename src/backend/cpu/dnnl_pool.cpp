@@ -1,0 +1,162 @@
+// Pooling forward (max and averages) and the averages' backward on oneDNN.
+// Max pooling's backward stays in theon (pool_grad.cpp): oneDNN's workspace
+// names one maximum per window, while Theano's MaxPoolGrad gives the gradient
+// to every position equal to the maximum (ties are common after a ReLU).
+#include <atomic>
+#include <cstring>
+
+#include "dnnl_engine.h"
+#include "dnnl_ops.h"
+
+namespace theon::cpu {
+
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+// True when x[0, n) holds a NaN.
+bool has_nan(const float* x, int64_t n) {
+  // GCC vector extensions: the plain loop's compares are not vectorized.
+  typedef float V __attribute__((vector_size(32)));
+  typedef int M __attribute__((vector_size(32)));
+  constexpr int64_t L = sizeof(V) / sizeof(float);
+  int64_t i = 0;
+  for (; i + 8 * L <= n;) {
+    M acc = {};
+    for (int k = 0; k < 8; ++k, i += L) {
+      V v;
+      std::memcpy(&v, x + i, sizeof(V));
+      acc |= (v != v);
+    }
+    for (int64_t j = 0; j < L; ++j)
+      if (acc[j]) return true;
+  }
+  for (; i < n; ++i)
+    if (x[i] != x[i]) return true;
+  return false;
+}
+
+struct Entry {
+  dnnl::primitive prim;
+  memory::desc src, dst, scratch;
+};
+
+dnnl::algorithm alg(int kind) {
+  return kind == 0   ? dnnl::algorithm::pooling_max
+         : kind == 1 ? dnnl::algorithm::pooling_avg_include_padding
+                     : dnnl::algorithm::pooling_avg_exclude_padding;
+}
+
+struct Descs {
+  memory::desc src, dst;
+  memory::dims strides, kernel, pl, pr;
+};
+
+Descs descs(const DnnlPool& g) {
+  Descs d;
+  d.src = memory::desc({g.n, g.c, g.h, g.w}, dt::f32, tag::nchw);
+  d.dst = memory::desc({g.n, g.c, g.oh, g.ow}, dt::f32, tag::nchw);
+  d.strides = {g.sh, g.sw};
+  d.kernel = {g.kh, g.kw};
+  d.pl = {g.ph, g.pw};
+  // The end padding that makes oneDNN's (floor) output size equal theon's.
+  d.pr = {std::max<int64_t>((g.oh - 1) * g.sh + g.kh - g.h - g.ph, 0),
+          std::max<int64_t>((g.ow - 1) * g.sw + g.kw - g.w - g.pw, 0)};
+  return d;
+}
+
+std::string key(const char* dir, const DnnlPool& g) {
+  return dnnl_key(dir,
+                  {g.n, g.c, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.kind});
+}
+
+DnnlCache<Entry>& cache() {
+  static DnnlCache<Entry> c;
+  return c;
+}
+
+dnnl::pooling_forward::primitive_desc forward_pd(const Descs& d, int kind, dnnl::prop_kind prop) {
+  dnnl::pooling_forward::desc desc(prop, alg(kind), d.src, d.dst, d.strides, d.kernel, d.pl, d.pr);
+  return dnnl::pooling_forward::primitive_desc(desc, dnnl_user_scratchpad_attr(),
+                                               dnnl_cpu_engine());
+}
+
+bool run(const Entry* e, int in_arg, const void* in, int out_arg, void* out,
+         const memory::desc& in_md, const memory::desc& out_md) {
+  if (!e) return false;
+  dnnl_sync_threads();
+  auto& eng = dnnl_cpu_engine();
+  auto& s = dnnl_cpu_stream();
+  memory a(in_md, eng, const_cast<void*>(in)), b(out_md, eng, out);
+  memory scratch(e->scratch, eng, dnnl_thread_buffer(3, e->scratch.get_size()));
+  e->prim.execute(s, {{in_arg, a}, {out_arg, b}, {DNNL_ARG_SCRATCHPAD, scratch}});
+  s.wait();
+  return true;
+}
+
+std::shared_ptr<Entry> make(const DnnlPool& g, bool backward) {
+  const Descs d = descs(g);
+  auto r = std::make_shared<Entry>();
+  r->src = d.src;
+  r->dst = d.dst;
+  if (!backward) {
+    auto pd = forward_pd(d, g.kind, dnnl::prop_kind::forward_inference);
+    r->prim = dnnl::pooling_forward(pd);
+    r->scratch = pd.scratchpad_desc();
+    return r;
+  }
+  auto hint = forward_pd(d, g.kind, dnnl::prop_kind::forward_training);
+  dnnl::pooling_backward::desc desc(alg(g.kind), d.src, d.dst, d.strides, d.kernel, d.pl, d.pr);
+  dnnl::pooling_backward::primitive_desc pd(desc, dnnl_user_scratchpad_attr(), dnnl_cpu_engine(),
+                                            hint);
+  r->prim = dnnl::pooling_backward(pd);
+  r->scratch = pd.scratchpad_desc();
+  return r;
+}
+
+// Runs the pooling (or its backward) over batch chunks, as the convolutions do.
+bool run_chunks(const DnnlPool& g, bool backward, const float* in, float* out) {
+  const int64_t grain = dnnl_batch_grain(g.n);
+  auto get = [&](int64_t n) {
+    DnnlPool sub = g;
+    sub.n = n;
+    return cache().get(key(backward ? "pool_bwd" : "pool_fwd", sub),
+                       [&] { return make(sub, backward); });
+  };
+  auto full = get(grain);
+  auto last = g.n % grain ? get(g.n % grain) : full;
+  if (!full || !last) return false;
+  const int64_t xs = g.c * g.h * g.w, ys = g.c * g.oh * g.ow;
+  // Max pooling's chunks look for NaN first, while the chunk is in cache.
+  const bool check = !backward && g.kind == 0;
+  std::atomic<bool> nan{false};
+  dnnl_for_batch(g.n, [&](int64_t b0, int64_t b1) {
+    const Entry* e = (b1 - b0 == grain ? full : last).get();
+    if (check && (nan.load(std::memory_order_relaxed) || has_nan(in + b0 * xs, (b1 - b0) * xs))) {
+      nan.store(true);
+      return;
+    }
+    if (backward)
+      run(e, DNNL_ARG_DIFF_DST, in + b0 * ys, DNNL_ARG_DIFF_SRC, out + b0 * xs, e->dst, e->src);
+    else
+      run(e, DNNL_ARG_SRC, in + b0 * xs, DNNL_ARG_DST, out + b0 * ys, e->src, e->dst);
+  });
+  if (nan.load()) return false;
+  dnnl_count_run();
+  return true;
+}
+
+}  // namespace
+
+bool dnnl_pool_forward(const DnnlPool& g, const float* x, float* y) {
+  return run_chunks(g, false, x, y);
+}
+
+bool dnnl_pool_backward(const DnnlPool& g, const float* gy, float* gx) {
+  if (g.kind == 0) return false;  // max: theon's own kernel (ties)
+  return run_chunks(g, true, gy, gx);
+}
+
+}  // namespace theon::cpu
