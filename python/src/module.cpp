@@ -19,5 +19,7 @@ NB_MODULE(_core, m) {
   init_autodiff(m);
   init_datasets(m);
   init_control(m);
+  { void init_nn_optim(nb::module_&); init_nn_optim(m); }
+  { void init_nn_io(nb::module_&); init_nn_io(m); }
   { void init_nn(nb::module_&); init_nn(m); }
 }
