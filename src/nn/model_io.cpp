@@ -171,11 +171,11 @@ ModelPtr load_model(const std::string& path) {
       for (const auto& [k, v] : meta.at("optimizer").get("config", Json::object()).as_object("optimizer config"))
         ocfg[k] = v.as_double(k);
       m->compile(make_optimizer(meta.at("optimizer").at("name").as_string("optimizer name"), ocfg), loss, metrics);
-      // The optimizer's slots exist once its updates are built; then restore them by name.
+      // Creating the slots of every parameter (Keras' optimizer.build) lets the saved state fill them by name.
       bool has_state = false;
       for (const auto& a : f.arrays) has_state = has_state || a.name.rfind("optimizer/", 0) == 0;
       if (has_state) {
-        m->train_function();
+        m->optimizer()->build(m->params());
         std::vector<NamedArray> st;
         for (const auto& a : f.arrays)
           if (a.name.rfind("optimizer/", 0) == 0) st.push_back({a.name.substr(10), a.value});
