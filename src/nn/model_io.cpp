@@ -125,7 +125,23 @@ void Model::save_weights(const std::string& path) const {
 
 void Model::load_weights(const std::string& path) {
   if (!built()) throw std::logic_error("[load_weights] build the model first (call it, build(), or load_model)");
-  assign_by_name(weights(), read_arrays(path, nullptr), path, "weight");
+  auto ws = weights();
+  auto arrays = read_arrays(path, nullptr);
+  // By name when every weight is there; otherwise, as Keras does for a model
+  // rebuilt with other layer names, by position when the file holds exactly
+  // one array per weight in the model's order.
+  std::map<std::string, int> names;
+  for (const auto& a : arrays) names[a.name]++;
+  bool all_named = true;
+  for (const auto& w : ws) all_named = all_named && names.count(w.name());
+  if (!all_named && arrays.size() == ws.size()) {
+    bool shapes_match = true;
+    for (size_t i = 0; i < ws.size(); ++i) shapes_match = shapes_match && arrays[i].value.shape() == get_value(ws[i], true).shape();
+    if (shapes_match) {
+      for (size_t i = 0; i < ws.size(); ++i) arrays[i].name = ws[i].name();
+    }
+  }
+  assign_by_name(ws, arrays, path, "weight");
 }
 
 void Model::save(const std::string& path, bool include_optimizer) const {
