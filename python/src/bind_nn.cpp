@@ -110,13 +110,14 @@ void init_nn(nb::module_& m) {
       .def_prop_ro("non_trainable_weights", &nn::Layer::non_trainable_weights)
       .def_prop_ro("updates", &nn::Layer::updates)
       .def("regularization_loss", &nn::Layer::regularization_loss)
-      .def("__call__", [](nn::Layer& l, nb::handle x) {
+      .def("__call__", [](std::shared_ptr<nn::Layer> l, nb::handle x) {
+        // Taking self as a shared_ptr makes nanobind set up shared_from_this, which the recorded call needs.
         if (nb::isinstance<nb::list>(x) || nb::isinstance<nb::tuple>(x)) {
           std::vector<Var> xs;
           for (auto h : x) xs.push_back(py::to_var(h));
-          return l(xs);
+          return (*l)(xs);
         }
-        return l(py::to_var(x));
+        return (*l)(py::to_var(x));
       }, nb::arg("inputs"))
       .def("call", [](nn::Layer& l, nb::handle x, bool training) {
         std::vector<Var> xs;
@@ -135,9 +136,9 @@ void init_nn(nb::module_& m) {
                           nb::handle bi, nb::handle kr, nb::handle br, const std::string& name) {
         new (self) nn::Dense(units, nn::DenseOptions{act_of(activation), use_bias, init_of(ki), init_of(bi), reg_of(kr),
                                                      reg_of(br), name});
-      }, nb::arg("units"), nb::arg("activation") = nb::none(), nb::arg("use_bias") = true,
+      }, nb::arg("units"), nb::arg("activation").none() = nb::none(), nb::arg("use_bias") = true,
          nb::arg("kernel_initializer") = "glorot_uniform", nb::arg("bias_initializer") = "zeros",
-         nb::arg("kernel_regularizer") = nb::none(), nb::arg("bias_regularizer") = nb::none(), nb::arg("name") = "");
+         nb::arg("kernel_regularizer").none() = nb::none(), nb::arg("bias_regularizer").none() = nb::none(), nb::arg("name") = "");
   nb::class_<nn::Conv2D, nn::Layer>(nm, "Conv2D")
       .def("__init__", [](nn::Conv2D* self, int64_t filters, nb::handle ks, nb::handle strides, const std::string& padding,
                           nb::handle dilation, int64_t groups, nb::handle activation, bool use_bias, nb::handle ki,
@@ -156,10 +157,10 @@ void init_nn(nb::module_& m) {
         o.name = name;
         new (self) nn::Conv2D(filters, pair_of(ks, "kernel_size"), o);
       }, nb::arg("filters"), nb::arg("kernel_size"), nb::arg("strides") = 1, nb::arg("padding") = "valid",
-         nb::arg("dilation_rate") = 1, nb::arg("groups") = 1, nb::arg("activation") = nb::none(),
+         nb::arg("dilation_rate") = 1, nb::arg("groups") = 1, nb::arg("activation").none() = nb::none(),
          nb::arg("use_bias") = true, nb::arg("kernel_initializer") = "glorot_uniform",
-         nb::arg("bias_initializer") = "zeros", nb::arg("kernel_regularizer") = nb::none(),
-         nb::arg("bias_regularizer") = nb::none(), nb::arg("name") = "");
+         nb::arg("bias_initializer") = "zeros", nb::arg("kernel_regularizer").none() = nb::none(),
+         nb::arg("bias_regularizer").none() = nb::none(), nb::arg("name") = "");
   auto pool_init = [](auto* self, nb::handle pool, nb::handle strides, const std::string& padding, const std::string& name) {
     using L = std::remove_pointer_t<decltype(self)>;
     std::array<int64_t, 2> s = strides.is_none() ? std::array<int64_t, 2>{0, 0} : pair_of(strides, "strides");
@@ -168,11 +169,11 @@ void init_nn(nb::module_& m) {
   nb::class_<nn::MaxPool2D, nn::Layer>(nm, "MaxPool2D")
       .def("__init__", [pool_init](nn::MaxPool2D* s, nb::handle p, nb::handle st, const std::string& pad,
                                    const std::string& n) { pool_init(s, p, st, pad, n); },
-           nb::arg("pool_size") = 2, nb::arg("strides") = nb::none(), nb::arg("padding") = "valid", nb::arg("name") = "");
+           nb::arg("pool_size") = 2, nb::arg("strides").none() = nb::none(), nb::arg("padding") = "valid", nb::arg("name") = "");
   nb::class_<nn::AvgPool2D, nn::Layer>(nm, "AvgPool2D")
       .def("__init__", [pool_init](nn::AvgPool2D* s, nb::handle p, nb::handle st, const std::string& pad,
                                    const std::string& n) { pool_init(s, p, st, pad, n); },
-           nb::arg("pool_size") = 2, nb::arg("strides") = nb::none(), nb::arg("padding") = "valid", nb::arg("name") = "");
+           nb::arg("pool_size") = 2, nb::arg("strides").none() = nb::none(), nb::arg("padding") = "valid", nb::arg("name") = "");
   nb::class_<nn::GlobalAvgPool2D, nn::Layer>(nm, "GlobalAvgPool2D").def(nb::init<std::string>(), nb::arg("name") = "");
   nb::class_<nn::Flatten, nn::Layer>(nm, "Flatten").def(nb::init<std::string>(), nb::arg("name") = "");
   nb::class_<nn::Reshape, nn::Layer>(nm, "Reshape")
@@ -203,7 +204,7 @@ void init_nn(nb::module_& m) {
 
   nm.def("Input", [](const std::vector<int64_t>& shape, nb::handle dtype, const std::string& name) {
     return nn::Input(shape, dtype.is_none() ? DType::Float32 : py::to_dtype(dtype), name);
-  }, nb::arg("shape"), nb::arg("dtype") = nb::none(), nb::arg("name") = "");
+  }, nb::arg("shape"), nb::arg("dtype").none() = nb::none(), nb::arg("name") = "");
   nm.def("layer_from_config", [](const std::string& cls, nb::handle cfg) { return nn::layer_from_config(cls, to_json(cfg)); },
          nb::arg("class_name"), nb::arg("config"));
   nm.def("registered_layers", &nn::registered_layers);
@@ -212,7 +213,7 @@ void init_nn(nb::module_& m) {
   // ---- initializers ----
   nm.def("initialize", [](nb::handle init, const std::vector<int64_t>& shape, nb::handle dtype, uint64_t seed) {
     return py::to_numpy(init_of(init)(shape, dtype.is_none() ? DType::Float32 : py::to_dtype(dtype), seed));
-  }, nb::arg("initializer"), nb::arg("shape"), nb::arg("dtype") = nb::none(), nb::arg("seed") = 0);
+  }, nb::arg("initializer"), nb::arg("shape"), nb::arg("dtype").none() = nb::none(), nb::arg("seed") = 0);
   nm.def("set_global_seed", &nn::set_global_seed, nb::arg("seed"));
   nm.def("compute_fans", &nn::compute_fans, nb::arg("shape"));
 
@@ -346,7 +347,7 @@ void init_nn(nb::module_& m) {
         o.shuffle = shuffle;
         o.seed = seed;
         o.initial_epoch = initial_epoch;
-        if (!val.is_none()) {
+        if (!val.is_none() && nb::len(val) > 0) {
           if (nb::len(val) != 2) throw nb::value_error("validation_data must be a pair (x_val, y_val)");
           o.validation_data = {{arrays_of(val[0], "validation x")}, py::to_array(val[1], "validation y")};
         }
@@ -373,7 +374,7 @@ void init_nn(nb::module_& m) {
       .def("add", &nn::Sequential::add, nb::arg("layer"))
       .def("build", [](nn::Sequential& s, const std::vector<int64_t>& shape, nb::handle dtype) {
         s.build(shape, dtype.is_none() ? DType::Float32 : py::to_dtype(dtype));
-      }, nb::arg("input_shape"), nb::arg("dtype") = nb::none());
+      }, nb::arg("input_shape"), nb::arg("dtype").none() = nb::none());
   nm.def("load_model", &nn::load_model, nb::arg("path"));
   nm.def("model_from_json", [](const std::string& s) { return nn::model_from_json(nn::parse_json(s)); }, nb::arg("json"));
   nm.def("parse_json", [](const std::string& s) { return from_json(nn::parse_json(s)); }, nb::arg("text"));

@@ -62,6 +62,8 @@ def fit(self, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validati
         if len(validation_data) != 2:
             raise ValueError("fit: validation_data must be (x_val, y_val)")
         validation_data = tuple(validation_data)
+    else:
+        validation_data = ()
     hist, epochs_done = self._fit(x, y, int(batch_size), int(epochs), int(verbose), list(callbacks or []),
                                   validation_data, float(validation_split), bool(shuffle), int(seed),
                                   int(initial_epoch))
