@@ -196,18 +196,46 @@ std::string Model::summary() const {
   std::ostringstream s;
   char line[200];
   s << "Model: \"" << name_ << "\" (" << class_name() << ")\n";
-  std::snprintf(line, sizeof line, "%-28s %-22s %12s\n", "Layer (type)", "Output shape", "Params");
-  s << line << std::string(64, '-') << "\n";
-  std::vector<Var> t = inputs_;
-  std::vector<std::string> shapes;
-  for (const auto& l : layers_) {
+  std::snprintf(line, sizeof line, "%-30s %-24s %10s\n", "Layer (type)", "Output shape", "Params");
+  s << line << std::string(66, '-') << "\n";
+  // Output shapes from the static types of the inference graph.
+  std::vector<std::string> shapes(layers_.size());
+  if (built()) {
+    std::vector<Var> t = inputs_;
+    auto record = [&](const LayerPtr& l, const Var& out) {
+      for (size_t i = 0; i < layers_.size(); ++i)
+        if (layers_[i] == l && shapes[i].empty()) {
+          std::string sh = "(";
+          for (int d = 0; d < out.ndim(); ++d) {
+            int64_t n = out.type().shape[size_t(d)];
+            sh += (d ? ", " : "") + (n < 0 ? std::string("None") : std::to_string(n));
+          }
+          shapes[i] = sh + (out.ndim() == 1 ? ",)" : ")");
+        }
+    };
+    if (nodes_.empty()) {
+      Var x = inputs_[0];
+      for (const auto& l : layers_) record(l, x = l->call(x, false));
+    } else {
+      for (const auto& n : nodes_) {
+        std::vector<Var> in;
+        for (int i : n.inputs) in.push_back(t[size_t(i)]);
+        t.push_back(n.layer->call(in, false));
+        record(n.layer, t.back());
+      }
+    }
+  }
+  for (size_t i = 0; i < layers_.size(); ++i) {
     int64_t n = 0;
-    for (const auto& w : l->weights()) n += get_value(w, true).size();
-    std::snprintf(line, sizeof line, "%-28s %-22s %12lld\n", (l->name() + " (" + l->class_name() + ")").c_str(), "",
+    for (const auto& w : layers_[i]->weights()) n += get_value(w, true).size();
+    std::snprintf(line, sizeof line, "%-30s %-24s %10lld\n",
+                  (layers_[i]->name() + " (" + layers_[i]->class_name() + ")").c_str(), shapes[i].c_str(),
                   static_cast<long long>(n));
     s << line;
   }
-  s << std::string(64, '-') << "\nTotal params: " << count_params() << "\n";
+  int64_t trainable = 0;
+  for (const auto& p : params()) trainable += get_value(p, true).size();
+  s << std::string(66, '-') << "\nTotal params: " << count_params() << " (trainable " << trainable << ")\n";
   return s.str();
 }
 

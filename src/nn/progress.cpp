@@ -30,13 +30,20 @@ double ProgressBar::elapsed() const {
 std::string ProgressBar::format_logs(const Logs& logs) {
   std::string r;
   char b[64];
-  // Training entries first, then val_*, each group in name order.
-  for (int pass = 0; pass < 2; ++pass)
+  // As Keras prints them: loss, the metrics, then val_loss and the val_ metrics.
+  for (int pass = 0; pass < 2; ++pass) {
+    const std::string loss = pass ? "val_loss" : "loss";
+    auto it = logs.find(loss);
+    if (it != logs.end()) {
+      std::snprintf(b, sizeof b, " - %s: %.4f", loss.c_str(), it->second);
+      r += b;
+    }
     for (const auto& [k, v] : logs) {
-      if ((k.rfind("val_", 0) == 0) != (pass == 1) || k == "lr" || k == "learning_rate") continue;
+      if ((k.rfind("val_", 0) == 0) != (pass == 1) || k == loss || k == "epoch_seconds") continue;
       std::snprintf(b, sizeof b, " - %s: %.4f", k.c_str(), v);
       r += b;
     }
+  }
   return r;
 }
 
