@@ -1,10 +1,12 @@
-// Conv2d: Theano's 2-D convolution as one op, computed with im2col + GEMM.
+// Conv2d: Theano's 2-D convolution as one op: float32 on oneDNN, other
+// dtypes (and the reference path) with im2col + GEMM.
 #include "theon/ops/conv.h"
 
 #include <algorithm>
 #include <climits>
 #include <stdexcept>
 
+#include "../backend/cpu/dnnl_ops.h"
 #include "theon/ops/elemwise.h"
 #include "theon/ops/shape.h"
 
@@ -112,6 +114,11 @@ void conv_forward(const Geometry& g, const ConvParams& p, const T* x, const T* w
       gemm<T>(ocg, npix, kdim, wt + gr * ocg * kdim, col.data(), out + (n * g.oc + gr * ocg) * npix);
     }
   }
+}
+
+cpu::DnnlConv dnnl_geometry(const Geometry& g, const ConvParams& p) {
+  return {g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.oh, g.ow, p.num_groups, p.subsample[0], p.subsample[1],
+          p.dilation[0], p.dilation[1], g.ph, g.pw};
 }
 
 }  // namespace
@@ -266,7 +273,9 @@ void Conv2d::perform(const std::vector<Array>& in, std::vector<Array>& out) cons
   Array r = Array::empty(cdt, {g.n, g.oc, g.oh, g.ow});
   if (cdt == DType::Float64)
     conv_forward(g, p_, xc.data_as<double>(), wc.data_as<double>(), r.data_as<double>());
-  else
+  else if (!(r.size() > 0 && g.kh > 0 && g.kw > 0 && g.c > 0 && g.h > 0 && g.w > 0 && cpu::dnnl_usable() &&
+             cpu::dnnl_conv_forward(dnnl_geometry(g, p_), xc.data_as<float>(), wc.data_as<float>(),
+                                    r.data_as<float>())))
     conv_forward(g, p_, xc.data_as<float>(), wc.data_as<float>(), r.data_as<float>());
   out[0] = out_dt == cdt ? r : r.astype(out_dt);
 }

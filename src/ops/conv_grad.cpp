@@ -1,11 +1,13 @@
-// Gradients of Conv2d: Conv2d::L_op and the two gradient ops, computed with
-// BLAS products and im2col / col2im, one group at a time. Both gradient ops
+// Gradients of Conv2d: Conv2d::L_op and the two gradient ops, float32 on
+// oneDNN (backward data / backward weights), else computed with BLAS products
+// and im2col / col2im, one group at a time. Both gradient ops
 // work on the flipped-or-not filters exactly as the forward op does, so they
 // are its adjoints for every border mode, stride, dilation and group count.
 #include <algorithm>
 #include <climits>
 #include <stdexcept>
 
+#include "../backend/cpu/dnnl_ops.h"
 #include "blas_lapack.h"
 #include "theon/autodiff/grad.h"
 #include "theon/ops/conv.h"
@@ -99,6 +101,17 @@ void grad_weights(const Geo& g, const ConvParams& p, const T* x, const T* gy, T*
       gemm_rm<T>(false, true, ocg, kdim, npix, gy + (n * g.oc + gr * ocg) * npix, col.data(), n ? T(1) : T(0),
                  dw + gr * ocg * kdim);
     }
+}
+
+cpu::DnnlConv dnnl_geometry(const Geo& g, const ConvParams& p) {
+  return {g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.oh, g.ow, p.num_groups, p.subsample[0], p.subsample[1],
+          p.dilation[0], p.dilation[1], g.ph, g.pw};
+}
+
+// oneDNN takes the float32 case unless a size is 0 (nothing to compute, or a zero fill).
+bool dnnl_fits(const Geo& g) {
+  return g.n > 0 && g.c > 0 && g.h > 0 && g.w > 0 && g.oc > 0 && g.kh > 0 && g.kw > 0 && g.oh > 0 && g.ow > 0 &&
+         cpu::dnnl_usable();
 }
 
 Array flip_spatial(const Array& a) {
@@ -211,9 +224,18 @@ void Conv2dGradInputs::perform(const std::vector<Array>& in, std::vector<Array>&
   const DType cdt = out_dt == DType::Float64 ? DType::Float64 : DType::Float32;
   Array wc = (p.filter_flip ? flip_spatial(in[0]) : in[0]).contiguous(cdt);
   Array gc = in[1].contiguous(cdt);
-  Array r = Array::zeros(cdt, {g.n, g.c, g.h, g.w});
-  if (cdt == DType::Float64) grad_inputs(g, p, wc.data_as<double>(), gc.data_as<double>(), r.data_as<double>());
-  else grad_inputs(g, p, wc.data_as<float>(), gc.data_as<float>(), r.data_as<float>());
+  Array r;
+  if (cdt == DType::Float32 && dnnl_fits(g)) {
+    r = Array::empty(cdt, {g.n, g.c, g.h, g.w});
+    if (!cpu::dnnl_conv_backward_data(dnnl_geometry(g, p), wc.data_as<float>(), gc.data_as<float>(),
+                                      r.data_as<float>()))
+      r = Array();
+  }
+  if (!r.defined()) {
+    r = Array::zeros(cdt, {g.n, g.c, g.h, g.w});
+    if (cdt == DType::Float64) grad_inputs(g, p, wc.data_as<double>(), gc.data_as<double>(), r.data_as<double>());
+    else grad_inputs(g, p, wc.data_as<float>(), gc.data_as<float>(), r.data_as<float>());
+  }
   out[0] = out_dt == cdt ? r : r.astype(out_dt);
 }
 
@@ -276,9 +298,18 @@ void Conv2dGradWeights::perform(const std::vector<Array>& in, std::vector<Array>
   const DType cdt = out_dt == DType::Float64 ? DType::Float64 : DType::Float32;
   Array xc = in[0].contiguous(cdt);
   Array gc = in[1].contiguous(cdt);
-  Array r = Array::zeros(cdt, {g.oc, g.cg, g.kh, g.kw});
-  if (cdt == DType::Float64) grad_weights(g, p, xc.data_as<double>(), gc.data_as<double>(), r.data_as<double>());
-  else grad_weights(g, p, xc.data_as<float>(), gc.data_as<float>(), r.data_as<float>());
+  Array r;
+  if (cdt == DType::Float32 && dnnl_fits(g)) {
+    r = Array::empty(cdt, {g.oc, g.cg, g.kh, g.kw});
+    if (!cpu::dnnl_conv_backward_weights(dnnl_geometry(g, p), xc.data_as<float>(), gc.data_as<float>(),
+                                         r.data_as<float>()))
+      r = Array();
+  }
+  if (!r.defined()) {
+    r = Array::zeros(cdt, {g.oc, g.cg, g.kh, g.kw});
+    if (cdt == DType::Float64) grad_weights(g, p, xc.data_as<double>(), gc.data_as<double>(), r.data_as<double>());
+    else grad_weights(g, p, xc.data_as<float>(), gc.data_as<float>(), r.data_as<float>());
+  }
   if (p.filter_flip) r = flip_spatial(r).contiguous();
   out[0] = out_dt == cdt ? r : r.astype(out_dt);
 }

@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <type_traits>
 
+#include "../backend/cpu/dnnl_ops.h"
 #include "theon/ops/elemwise.h"
 #include "theon/ops/shape.h"
 #include "theon/runtime/strided.h"
@@ -76,7 +78,48 @@ void pool_kernel(const T* x, T* y, const PoolGeometry& g, const PoolParams& p) {
   }
 }
 
+bool has_nan(const float* x, int64_t n) {
+  // GCC vector extensions: the plain loop's compares are not vectorized.
+  typedef float V __attribute__((vector_size(32)));
+  typedef int M __attribute__((vector_size(32)));
+  constexpr int64_t L = sizeof(V) / sizeof(float);
+  int64_t i = 0;
+  for (; i + 8 * L <= n;) {
+    M acc = {};
+    for (int k = 0; k < 8; ++k, i += L) {
+      V v;
+      std::memcpy(&v, x + i, sizeof(V));
+      acc |= (v != v);
+    }
+    for (int64_t j = 0; j < L; ++j)
+      if (acc[j]) return true;
+  }
+  for (; i < n; ++i)
+    if (x[i] != x[i]) return true;
+  return false;
+}
+
 }  // namespace
+
+namespace detail {
+
+bool pool_dnnl_geometry(const PoolParams& p, const Shape& xs, int64_t oh, int64_t ow, cpu::DnnlPool* g) {
+  if (p.mode == PoolMode::Sum || !cpu::dnnl_usable()) return false;
+  const int nd = int(xs.size());
+  int64_t n = 1;
+  for (int i = 0; i < nd - 3; ++i) n *= xs[size_t(i)];
+  const int64_t c = nd >= 3 ? xs[size_t(nd - 3)] : 1;
+  // Without ignore_border the only padding is the partial windows' at the
+  // end, which neither average counts (Theano's divisor is the clipped window).
+  const int kind = p.mode == PoolMode::Max                                      ? 0
+                   : p.mode == PoolMode::AverageIncPad && p.ignore_border ? 1
+                                                                               : 2;
+  *g = cpu::DnnlPool{n, c, xs[size_t(nd - 2)], xs[size_t(nd - 1)], oh, ow, p.ws[0], p.ws[1], (*p.stride)[0],
+                     (*p.stride)[1], p.pad[0], p.pad[1], kind};
+  return n > 0 && c > 0 && g->h > 0 && g->w > 0 && oh > 0 && ow > 0;
+}
+
+}  // namespace detail
 
 PoolMode pool_mode_from_name(const std::string& name) {
   if (name == "max") return PoolMode::Max;
@@ -173,6 +216,15 @@ void Pool2d::perform(const std::vector<Array>& in, std::vector<Array>& out) cons
   const DType cdt = half ? DType::Float32 : x.dtype();
   Array xc = x.contiguous(cdt);
   Array r = Array::empty(cdt, oshape);
+  cpu::DnnlPool dg{};
+  // oneDNN's max does not propagate NaN as theon's does: inputs holding one
+  // take the reference kernel.
+  if (cdt == DType::Float32 && detail::pool_dnnl_geometry(p_, x.shape(), g.oh, g.ow, &dg) &&
+      !(p_.mode == PoolMode::Max && has_nan(xc.data_as<float>(), xc.size())) &&
+      cpu::dnnl_pool_forward(dg, xc.data_as<float>(), r.data_as<float>())) {
+    out[0] = half ? r.astype(x.dtype()) : r;
+    return;
+  }
   visit_dtype(cdt, [&](auto t) {
     using T = decltype(t);
     if constexpr (std::is_same_v<T, float16> || std::is_same_v<T, bfloat16> || std::is_same_v<T, bool>)

@@ -28,6 +28,20 @@ void set_blas_threads(int n) {
   if (fn) fn(n);
 }
 
+// oneDNN's OpenMP team (libgomp, loaded as oneDNN's dependency and so not
+// always visible through RTLD_DEFAULT) follows the same count; OpenMP keeps it
+// per thread, so the oneDNN layer also sets it on other calling threads.
+void set_omp_threads(int n) {
+  using SetFn = void (*)(int);
+  static SetFn fn = [] {
+    void* h = dlopen("libgomp.so.1", RTLD_NOW | RTLD_NOLOAD);
+    void* f = h ? dlsym(h, "omp_set_num_threads") : nullptr;
+    if (!f) f = dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+    return reinterpret_cast<SetFn>(f);
+  }();
+  if (fn) fn(n);
+}
+
 class Pool {
  public:
   explicit Pool(int threads) { resize(threads); }
@@ -126,6 +140,7 @@ Pool& pool() {
   static Pool p([] {
     int n = resolve(config().num_threads);
     set_blas_threads(n);
+    set_omp_threads(n);
     return n;
   }());
   g_started.store(true);
@@ -147,6 +162,7 @@ void apply_num_threads() {
   int r = resolve(config().num_threads);
   if (r != pool().size()) pool().resize(r);
   set_blas_threads(r);
+  set_omp_threads(r);
 }
 
 bool in_parallel_region() { return t_in_parallel; }

@@ -6,7 +6,10 @@
 // (dilated kernel - 1), 'half' pads (dilated kernel / 2), explicit pads are
 // per side. Static shapes — from the variables' types and from the
 // input_shape / filter_shape hints — are checked when the graph is built.
-// The op computes with im2col and a BLAS matrix product, one group at a time.
+// float32 (and float16 / bfloat16, converted to float32) runs on oneDNN's
+// threaded convolution kernels; float64 and integer inputs, and calls made
+// inside a parallel_for task, run the reference kernel (im2col and a BLAS
+// matrix product, one group at a time).
 #pragma once
 #include <array>
 
@@ -95,6 +98,15 @@ Var conv2d_grad_inputs(const Var& filters, const Var& output_grad, const Var& in
                        const ConvParams& params = {});
 Var conv2d_grad_weights(const Var& input, const Var& output_grad, const Var& filter_rows_cols,
                         const ConvParams& params = {});
+
+// Whether float32 conv2d / pool_2d and their gradients run on oneDNN (the
+// default; the environment variable THEON_DNNL=0 starts with it off). Off,
+// every dtype runs theon's reference kernels, which the tests compare against.
+bool dnnl_enabled();
+void set_dnnl_enabled(bool on);
+// How many convolution / pooling primitives oneDNN has run in this process
+// (tests check that a case really took the oneDNN path).
+uint64_t dnnl_run_count();
 
 // conv2d(input, filters) with Theano's AbstractConv2d semantics.
 Var conv2d(const Var& input, const Var& filters, const ConvParams& params = {});

@@ -3,8 +3,9 @@
 // Kernels split work with parallel_for; the calling thread takes part, and a
 // parallel_for issued from inside another runs serially, so nested kernels
 // never oversubscribe the cores. The pool's size is config.num_threads
-// (0: every core); set_num_threads also sets OpenBLAS's thread count, so
-// BLAS and theon's own kernels use the same number of cores.
+// (0: every core); set_num_threads also sets OpenBLAS's and OpenMP's (oneDNN's)
+// thread counts, so BLAS, oneDNN and theon's own kernels use the same number
+// of cores. oneDNN is never called from inside a parallel_for task.
 #pragma once
 #include <cstdint>
 #include <functional>
