@@ -13,4 +13,4 @@ if [ -n "$missing" ]; then
 fi
 PY=${PYTHON:-python3}
 $PY -m pip install -q --disable-pip-version-check "numpy>=2" scipy "nanobind>=2" "scikit-build-core>=0.10" \
-    pytest hypothesis pytest-xdist ml_dtypes
+    pytest hypothesis pytest-xdist ml_dtypes matplotlib
