@@ -98,4 +98,18 @@ void set_kernel_disk_cache(bool enabled);
 // The file a source compiled for arch is cached in (whether or not it exists).
 std::string kernel_cache_path(const std::string& source, const std::string& arch);
 
+// ---- running fused kernels (needs a GPU) ----------------------------------
+
+// Loads `kernel` (name + "_contig" / "_strided") of a compiled image on
+// `device` (once per image and device) and launches it over args.words[0]
+// elements on the device's stream (cuda_memory.h), without waiting.
+void launch_fused(const CompiledKernel& image, const std::string& kernel, const FusedArgs& args, int device);
+
+// Runs a composite on `device`: uploads the inputs, compiles the program
+// for the device's architecture (through the caches), launches the
+// contiguous kernel when every input has the output's shape and the strided
+// one otherwise, raises a kernel's error as the CPU would, and downloads the
+// outputs. Every output must have the broadcast shape of all inputs.
+std::vector<Array> run_composite(const Composite& composite, const std::vector<Array>& inputs, int device);
+
 }  // namespace theon::cuda
