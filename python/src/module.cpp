@@ -19,4 +19,5 @@ NB_MODULE(_core, m) {
   init_autodiff(m);
   init_datasets(m);
   init_control(m);
+  init_cuda(m);
 }
