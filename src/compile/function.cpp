@@ -181,6 +181,7 @@ std::shared_ptr<Function> function(std::vector<In> inputs, std::vector<Var> outp
     dopt.on_unused_input = "ignore";
     dopt.no_default_updates = true;
     dopt.allow_input_downcast = true;
+    dopt.device = "cpu";
     f->debug_fn_ = function(dins, douts, dopt);
   }
 

@@ -133,5 +133,24 @@ TEST(DeviceFunction, ConfigDeviceIsTheDefaultAndAnExplicitCpuOverridesIt) {
   EXPECT_EQ(r.data_as<double>()[1], -4.0);
 }
 
+// Ops that compile an inner graph when they first run (OpFromGraph,
+// map_range) run it where they run, not on config.device.
+TEST(DeviceFunction, InnerGraphsOfACpuFunctionStayOnTheCpu) {
+  DeviceGuard g;
+  Var a = vector(DType::Float64, "a");
+  auto ofg = std::make_shared<OpFromGraph>(std::vector<Var>{a}, std::vector<Var>{a * 3.0}, "triple");
+  Var x = vector(DType::Float64, "x");
+  Var n = scalar(DType::Int64, "n");
+  Var y = apply1(ofg, {x});
+  Var m = map_range(n, [](const Var& i) { return cast(i, DType::Float64) * 2.0; });
+  FunctionOptions o;
+  o.device = "cpu";
+  config().device = "cuda";
+  auto f = function({x, n}, {y, m}, o);
+  auto r = (*f)({Array::from_vector<double>({1, 2}), Array::scalar(DType::Int64, 3)});
+  EXPECT_EQ(r[0].to_double_vector(), (std::vector<double>{3, 6}));
+  EXPECT_EQ(r[1].to_double_vector(), (std::vector<double>{0, 2, 4}));
+}
+
 }  // namespace
 }  // namespace theon
