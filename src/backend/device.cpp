@@ -8,19 +8,25 @@
 
 namespace theon {
 
-std::string Device::str() const { return kind == Kind::CPU ? "cpu" : "cuda:" + std::to_string(index); }
+std::string Device::str() const {
+  return kind == Kind::CPU ? "cpu" : "cuda:" + std::to_string(index);
+}
 
 Device parse_device(std::string_view text) {
   auto bad = [&]() -> Device {
-    throw std::invalid_argument("device: expected 'cpu', 'cuda' or 'cuda:N' (N = 0, 1, ...), got '" +
-                                std::string(text) + "'");
+    throw std::invalid_argument(
+        "device: expected 'cpu', 'cuda' or 'cuda:N' (N = 0, 1, ...), got '" + std::string(text) +
+        "'");
   };
   if (text == "cpu") return Device{};
   if (text == "cuda" || text == "gpu") return Device{Device::Kind::CUDA, 0};
   std::string_view num;
-  if (text.substr(0, 5) == "cuda:") num = text.substr(5);
-  else if (text.substr(0, 3) == "gpu" && text.size() > 3) num = text.substr(3);  // Theano's old "gpu0"
-  else return bad();
+  if (text.substr(0, 5) == "cuda:")
+    num = text.substr(5);
+  else if (text.substr(0, 3) == "gpu" && text.size() > 3)
+    num = text.substr(3);  // Theano's old "gpu0"
+  else
+    return bad();
   int n = -1;
   auto [end, ec] = std::from_chars(num.data(), num.data() + num.size(), n);
   if (num.empty() || ec != std::errc() || end != num.data() + num.size() || n < 0) return bad();
@@ -34,8 +40,9 @@ void require_device(const Device& device, const std::string& who) {
     throw DeviceUnavailable("[" + who + "] device '" + device.str() + "' is not usable: " + why);
   const int n = cuda::device_count();
   if (device.index >= n)
-    throw DeviceUnavailable("[" + who + "] device '" + device.str() + "' does not exist: this machine has " +
-                            std::to_string(n) + " CUDA device" + (n == 1 ? "" : "s"));
+    throw DeviceUnavailable("[" + who + "] device '" + device.str() +
+                            "' does not exist: this machine has " + std::to_string(n) +
+                            " CUDA device" + (n == 1 ? "" : "s"));
 }
 
 Device function_device(const std::string& requested) {

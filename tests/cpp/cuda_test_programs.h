@@ -24,9 +24,9 @@ inline std::vector<DType> all_dtypes() {
 // With `seen`, an op whose (op, kernel dtype) instantiation an earlier call
 // already covered is left out (its code differs only by the input conversion,
 // which the dtype's first such op still covers); the set is updated.
-inline std::vector<std::shared_ptr<Composite>> table_programs(DType d, size_t per_program = 40,
-                                                              bool skip_pow = false,
-                                                              std::set<std::pair<int, int>>* seen = nullptr) {
+inline std::vector<std::shared_ptr<Composite>> table_programs(
+    DType d, size_t per_program = 40, bool skip_pow = false,
+    std::set<std::pair<int, int>>* seen = nullptr) {
   std::vector<std::shared_ptr<Composite>> out;
   ScalarProgram p;
   auto flush = [&] {
@@ -40,10 +40,14 @@ inline std::vector<std::shared_ptr<Composite>> table_programs(DType d, size_t pe
   for (const ScalarOpInfo& info : scalar_ops()) {
     if (skip_pow && info.id == ScalarOpId::pow && is_integer(d)) continue;
     std::vector<int> args;
-    if (info.arity == 1) args = {0};
-    else if (info.arity == 2) args = {0, 1};
-    else if (info.id == ScalarOpId::switch_) args = {3, 0, 1};
-    else args = {0, 1, 2};
+    if (info.arity == 1)
+      args = {0};
+    else if (info.arity == 2)
+      args = {0, 1};
+    else if (info.id == ScalarOpId::switch_)
+      args = {3, 0, 1};
+    else
+      args = {0, 1, 2};
     std::vector<DType> ds;
     for (int a : args) ds.push_back(p.inputs[size_t(a)]);
     try {
@@ -91,22 +95,22 @@ inline std::shared_ptr<Composite> mixed_program() {
     p.instrs.push_back(i);
     return int(p.inputs.size() + p.instrs.size()) - 1;
   };
-  const int h2 = op(ScalarOpId::mul, {0, 0});            // f16 * f16, rounded to f16
-  const int s = op(ScalarOpId::add, {h2, 1});            // f16 + i32 -> f64
-  const int i8 = cast(DType::Int8, s);                   // f64 -> i8 (wraps / minimum)
-  const int w = op(ScalarOpId::mul, {i8, 2});            // i8 * u8 -> i16
-  const int q = op(ScalarOpId::true_div, {w, 3});        // i16 / bf16 -> f32
-  const int sg = op(ScalarOpId::sigmoid, {3});           // bf16 in float32, rounded
-  const int sw = op(ScalarOpId::switch_, {5, 0, 3});     // where(bool, f16, bf16) -> f32
-  const int gt = op(ScalarOpId::gt, {4, 6});             // f64 > i64
-  const int h = cast(DType::Float16, 4);                 // f64 -> f16 without double rounding
-  const int md = op(ScalarOpId::mod, {6, 1});            // i64 % i32, NumPy's sign rule
-  const int fd = op(ScalarOpId::int_div, {7, 4});        // f32 // f64
-  const int u = op(ScalarOpId::add, {8, 2});             // u64 + u8, wraps
-  const int mx = op(ScalarOpId::maximum, {7, 0});        // f32 max f16 (NaN propagates)
-  const int cl = op(ScalarOpId::clip, {4, 7, 0});        // clip(f64, f32, f16)
-  const int lg = op(ScalarOpId::logical_and, {5, 1});    // bool and i32
-  const int ex = cast(DType::UInt16, 7);                 // f32 -> u16 (negative wraps through int64)
+  const int h2 = op(ScalarOpId::mul, {0, 0});          // f16 * f16, rounded to f16
+  const int s = op(ScalarOpId::add, {h2, 1});          // f16 + i32 -> f64
+  const int i8 = cast(DType::Int8, s);                 // f64 -> i8 (wraps / minimum)
+  const int w = op(ScalarOpId::mul, {i8, 2});          // i8 * u8 -> i16
+  const int q = op(ScalarOpId::true_div, {w, 3});      // i16 / bf16 -> f32
+  const int sg = op(ScalarOpId::sigmoid, {3});         // bf16 in float32, rounded
+  const int sw = op(ScalarOpId::switch_, {5, 0, 3});   // where(bool, f16, bf16) -> f32
+  const int gt = op(ScalarOpId::gt, {4, 6});           // f64 > i64
+  const int h = cast(DType::Float16, 4);               // f64 -> f16 without double rounding
+  const int md = op(ScalarOpId::mod, {6, 1});          // i64 % i32, NumPy's sign rule
+  const int fd = op(ScalarOpId::int_div, {7, 4});      // f32 // f64
+  const int u = op(ScalarOpId::add, {8, 2});           // u64 + u8, wraps
+  const int mx = op(ScalarOpId::maximum, {7, 0});      // f32 max f16 (NaN propagates)
+  const int cl = op(ScalarOpId::clip, {4, 7, 0});      // clip(f64, f32, f16)
+  const int lg = op(ScalarOpId::logical_and, {5, 1});  // bool and i32
+  const int ex = cast(DType::UInt16, 7);               // f32 -> u16 (negative wraps through int64)
   p.outputs = {h2, s, i8, w, q, sg, sw, gt, h, md, fd, u, mx, cl, lg, ex};
   return std::make_shared<Composite>(p);
 }

@@ -6,6 +6,7 @@
 // cuda:0 and are skipped, with the reason, where no GPU can be used. A case
 // the CUDA backend has no kernel for yet is skipped saying which.
 #include <gtest/gtest.h>
+#include <theon/theon.h>
 
 #include <functional>
 #include <random>
@@ -14,7 +15,6 @@
 #include "theon/backend/cuda_codegen.h"
 #include "theon/backend/cuda_libs.h"
 #include "theon/backend/cuda_memory.h"
-#include <theon/theon.h>
 
 namespace theon::testing {
 namespace {
@@ -39,60 +39,91 @@ std::vector<Case> cases() {
   std::vector<Case> cs;
   {
     Var x = matrix(DType::Float32, "x"), y = matrix(DType::Float32, "y");
-    cs.push_back({"exp_mul_add_float32", {x, y}, {exp(x) * y + 1.0}, {randn(DType::Float32, {33, 17}, 1),
-                                                                       randn(DType::Float32, {33, 17}, 2)}, 1e-5});
+    cs.push_back({"exp_mul_add_float32",
+                  {x, y},
+                  {exp(x) * y + 1.0},
+                  {randn(DType::Float32, {33, 17}, 1), randn(DType::Float32, {33, 17}, 2)},
+                  1e-5});
   }
   {
     Var x = matrix(DType::Float64, "x");
-    cs.push_back({"leaky_relu_float64", {x}, {switch_(gt(x, constant(0.0, DType::Float64)), x, x * 0.1)}, {randn(DType::Float64, {8, 50}, 3)}});
+    cs.push_back({"leaky_relu_float64",
+                  {x},
+                  {switch_(gt(x, constant(0.0, DType::Float64)), x, x * 0.1)},
+                  {randn(DType::Float64, {8, 50}, 3)}});
   }
   {
     Var x = vector(DType::Float16, "x"), y = vector(DType::Float16, "y");
-    cs.push_back({"sigmoid_softplus_float16", {x, y}, {sigmoid(x) + softplus(y)},
-                  {randn(DType::Float16, {300}, 4), randn(DType::Float16, {300}, 5)}, 2e-3});
+    cs.push_back({"sigmoid_softplus_float16",
+                  {x, y},
+                  {sigmoid(x) + softplus(y)},
+                  {randn(DType::Float16, {300}, 4), randn(DType::Float16, {300}, 5)},
+                  2e-3});
   }
   {
     Var x = vector(DType::BFloat16, "x");
-    cs.push_back({"tanh_sqr_bfloat16", {x}, {tanh(x) * sqr(x)}, {randn(DType::BFloat16, {257}, 6)}, 1e-2});
+    cs.push_back(
+        {"tanh_sqr_bfloat16", {x}, {tanh(x) * sqr(x)}, {randn(DType::BFloat16, {257}, 6)}, 1e-2});
   }
   {
     Var a = vector(DType::Int32, "a"), b = vector(DType::Int32, "b");
-    cs.push_back({"floor_div_mod_int32", {a, b}, {int_div(a, b) + mod(a, b) * a},
-                  {randn(DType::Int32, {200}, 7, -50, 50), randn(DType::Int32, {200}, 8, -9, 9)}, 0});
+    cs.push_back({"floor_div_mod_int32",
+                  {a, b},
+                  {int_div(a, b) + mod(a, b) * a},
+                  {randn(DType::Int32, {200}, 7, -50, 50), randn(DType::Int32, {200}, 8, -9, 9)},
+                  0});
   }
   {
     Var a = vector(DType::UInt8, "a"), b = vector(DType::UInt8, "b");
-    cs.push_back({"wrapping_uint8", {a, b}, {a * b + a}, {randn(DType::UInt8, {100}, 9, 0, 255),
-                                                          randn(DType::UInt8, {100}, 10, 0, 255)}, 0});
+    cs.push_back({"wrapping_uint8",
+                  {a, b},
+                  {a * b + a},
+                  {randn(DType::UInt8, {100}, 9, 0, 255), randn(DType::UInt8, {100}, 10, 0, 255)},
+                  0});
   }
   {
-    Var x = matrix(DType::Float64, "x"), r = vector(DType::Float64, "r"), c = matrix(DType::Float64, "c");
-    cs.push_back({"broadcast_row_column_float64", {x, r, c}, {maximum(x, r) - minimum(x, c) * r},
+    Var x = matrix(DType::Float64, "x"), r = vector(DType::Float64, "r"),
+        c = matrix(DType::Float64, "c");
+    cs.push_back({"broadcast_row_column_float64",
+                  {x, r, c},
+                  {maximum(x, r) - minimum(x, c) * r},
                   {randn(DType::Float64, {6, 11}, 11), randn(DType::Float64, {11}, 12),
                    randn(DType::Float64, {6, 1}, 13)}});
   }
   {
     Var x = matrix(DType::Float32, "x");
-    cs.push_back({"transposed_input_float32", {x}, {cast(cast(x * 40.0, DType::Int16), DType::Float32) + x},
-                  {randn(DType::Float32, {13, 7}, 14).transpose()}, 1e-6});
+    cs.push_back({"transposed_input_float32",
+                  {x},
+                  {cast(cast(x * 40.0, DType::Int16), DType::Float32) + x},
+                  {randn(DType::Float32, {13, 7}, 14).transpose()},
+                  1e-6});
   }
   {
     Var x = vector(DType::Float64, "x"), y = vector(DType::Float64, "y");
     Var cost = sum(sigmoid(x) * y);
-    cs.push_back({"grad_sigmoid_float64", {x, y}, {grad(cost, x)}, {randn(DType::Float64, {64}, 15),
-                                                                    randn(DType::Float64, {64}, 16)}});
+    cs.push_back({"grad_sigmoid_float64",
+                  {x, y},
+                  {grad(cost, x)},
+                  {randn(DType::Float64, {64}, 15), randn(DType::Float64, {64}, 16)}});
   }
   {
     Var a = matrix(DType::Float32, "a"), b = matrix(DType::Float32, "b");
-    cs.push_back({"gemm_float32", {a, b}, {dot(a, b)}, {randn(DType::Float32, {31, 20}, 17),
-                                                          randn(DType::Float32, {20, 9}, 18)}, 1e-5});
+    cs.push_back({"gemm_float32",
+                  {a, b},
+                  {dot(a, b)},
+                  {randn(DType::Float32, {31, 20}, 17), randn(DType::Float32, {20, 9}, 18)},
+                  1e-5});
   }
   {
-    Var x = tensor(DType::Float64, {-1, -1, -1, -1}, "x"), w = tensor(DType::Float64, {-1, -1, -1, -1}, "w");
+    Var x = tensor(DType::Float64, {-1, -1, -1, -1}, "x"),
+        w = tensor(DType::Float64, {-1, -1, -1, -1}, "w");
     ConvParams p;
     p.filter_flip = false;
-    cs.push_back({"conv2d_float64", {x, w}, {conv2d(x, w, p)}, {randn(DType::Float64, {2, 3, 8, 7}, 19),
-                                                                  randn(DType::Float64, {4, 3, 3, 2}, 20)}});
+    cs.push_back(
+        {"conv2d_float64",
+         {x, w},
+         {conv2d(x, w, p)},
+         {randn(DType::Float64, {2, 3, 8, 7}, 19), randn(DType::Float64, {4, 3, 3, 2}, 20)}});
   }
   return cs;
 }
@@ -112,15 +143,16 @@ void expect_close(const Array& want, const Array& got, double rtol, const std::s
   for (int64_t i = 0; i < w.size(); ++i) {
     const double a = w.data_as<double>()[i], b = g.data_as<double>()[i];
     if ((std::isnan(a) && std::isnan(b)) || a == b) continue;
-    ASSERT_LE(std::abs(a - b), rtol * (1 + std::abs(a))) << what << ": element " << i << " want " << a << " got " << b;
+    ASSERT_LE(std::abs(a - b), rtol * (1 + std::abs(a)))
+        << what << ": element " << i << " want " << a << " got " << b;
   }
 }
 
 // Elementwise graphs: the CPU optimizer fuses them into one Composite over
 // the inputs, which the CUDA backend compiles and runs. Returns it (kept
 // alive by f) with the values of its inputs, or null and the reason.
-const Composite* fused_composite(const Case& c, std::shared_ptr<Function>& f, std::vector<Array>& ins,
-                                 std::string& unsupported) {
+const Composite* fused_composite(const Case& c, std::shared_ptr<Function>& f,
+                                 std::vector<Array>& ins, std::string& unsupported) {
   FunctionOptions o;
   o.device = "cpu";
   f = function(std::vector<In>(c.inputs.begin(), c.inputs.end()), c.outputs, o);
@@ -128,7 +160,8 @@ const Composite* fused_composite(const Case& c, std::shared_ptr<Function>& f, st
   for (const ApplyNode* n : f->nodes()) {
     comp = dynamic_cast<const Composite*>(n->op.get());
     if (!comp || f->nodes().size() != 1) {
-      unsupported = "no CUDA kernel yet for " + n->op->name().substr(0, 80) + " (the graph is not one fused composite)";
+      unsupported = "no CUDA kernel yet for " + n->op->name().substr(0, 80) +
+                    " (the graph is not one fused composite)";
       return nullptr;
     }
   }
@@ -141,7 +174,8 @@ const Composite* fused_composite(const Case& c, std::shared_ptr<Function>& f, st
       ins.push_back(in->value);
       continue;
     }
-    auto it = std::find_if(c.inputs.begin(), c.inputs.end(), [&](const Var& v) { return v.is(in); });
+    auto it =
+        std::find_if(c.inputs.begin(), c.inputs.end(), [&](const Var& v) { return v.is(in); });
     if (it == c.inputs.end()) {
       unsupported = "the composite reads an intermediate value";
       return nullptr;
@@ -157,7 +191,8 @@ std::vector<Array> run_cuda(const Case& c, std::string& unsupported) {
     const Array a = c.values[0].copy(), b = c.values[1].copy();
     const int64_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
     cuda::DeviceBuffer da = cuda::upload(a, 0), db = cuda::upload(b, 0), dc(size_t(m * n) * 4, 0);
-    cuda::gemm(0, false, false, m, n, k, 1, da.data(), k, db.data(), n, 0, dc.data(), n, DType::Float32);
+    cuda::gemm(0, false, false, m, n, k, 1, da.data(), k, db.data(), n, 0, dc.data(), n,
+               DType::Float32);
     return {cuda::download(dc, DType::Float32, {m, n})};
   }
   if (c.name == "conv2d_float64") {
@@ -186,7 +221,8 @@ class Conformance : public ::testing::TestWithParam<std::tuple<std::string, std:
 TEST_P(Conformance, MatchesTheCpuReference) {
   const auto& [case_name, backend] = GetParam();
   std::vector<Case> all = cases();
-  auto it = std::find_if(all.begin(), all.end(), [&](const Case& c) { return c.name == case_name; });
+  auto it =
+      std::find_if(all.begin(), all.end(), [&](const Case& c) { return c.name == case_name; });
   ASSERT_NE(it, all.end());
   const Case& c = *it;
   const std::vector<Array> want = run_function(c, Mode("None"));
@@ -200,14 +236,16 @@ TEST_P(Conformance, MatchesTheCpuReference) {
     if (!unsupported.empty()) GTEST_SKIP() << backend << ": " << unsupported;
   }
   ASSERT_EQ(want.size(), got.size());
-  for (size_t i = 0; i < want.size(); ++i) expect_close(want[i], got[i], c.rtol, c.name + " on " + backend);
+  for (size_t i = 0; i < want.size(); ++i)
+    expect_close(want[i], got[i], c.rtol, c.name + " on " + backend);
 }
 
 // The elementwise cases do reach the CUDA backend's fused kernels (so their
 // GPU rows test something): each compiles to one Composite over the inputs.
 TEST(ConformanceCases, ElementwiseCasesBecomeOneFusedCompositeOverTheInputs) {
   for (const Case& c : cases()) {
-    if (c.name == "gemm_float32" || c.name == "conv2d_float64" || c.name == "grad_sigmoid_float64") continue;
+    if (c.name == "gemm_float32" || c.name == "conv2d_float64" || c.name == "grad_sigmoid_float64")
+      continue;
     std::shared_ptr<Function> f;
     std::vector<Array> ins;
     std::string why;
@@ -222,7 +260,8 @@ std::vector<std::string> case_names() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Conformance,
-                         ::testing::Combine(::testing::ValuesIn(case_names()), ::testing::Values("cpu", "cuda")),
+                         ::testing::Combine(::testing::ValuesIn(case_names()),
+                                            ::testing::Values("cpu", "cuda")),
                          [](const auto& info) {
                            return std::get<0>(info.param) + "_on_" + std::get<1>(info.param);
                          });

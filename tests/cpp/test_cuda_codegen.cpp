@@ -42,7 +42,7 @@ struct TempCacheDir {
 TEST(CudaCodegen, SourceRunsEachInstructionInItsKernelDtype) {
   ScalarProgram p;
   p.inputs = {DType::Float16, DType::Int32};
-  p.instrs = {ScalarInstr{false, ScalarOpId::exp, DType::Float64, {0}},   // f16 computed in float32
+  p.instrs = {ScalarInstr{false, ScalarOpId::exp, DType::Float64, {0}},  // f16 computed in float32
               ScalarInstr{false, ScalarOpId::add, DType::Float64, {2, 1}},  // f16 + i32 -> float64
               ScalarInstr{true, ScalarOpId::identity, DType::Int8, {3}}};
   p.outputs = {4, 2};
@@ -53,8 +53,10 @@ TEST(CudaCodegen, SourceRunsEachInstructionInItsKernelDtype) {
   const std::string& src = s.source;
   EXPECT_NE(src.find("extern \"C\" __global__ void kern_contig("), std::string::npos);
   EXPECT_NE(src.find("extern \"C\" __global__ void kern_strided("), std::string::npos);
-  EXPECT_NE(src.find("const f16 v2 = cvt<f16>(op_exp<float>(cvt<float>(v0)));"), std::string::npos) << src;
-  EXPECT_NE(src.find("const double v3 = op_add<double>(cvt<double>(v2), cvt<double>(v1));"), std::string::npos);
+  EXPECT_NE(src.find("const f16 v2 = cvt<f16>(op_exp<float>(cvt<float>(v0)));"), std::string::npos)
+      << src;
+  EXPECT_NE(src.find("const double v3 = op_add<double>(cvt<double>(v2), cvt<double>(v1));"),
+            std::string::npos);
   EXPECT_NE(src.find("const i8 v4 = cvt<i8>(v3);"), std::string::npos);
   EXPECT_EQ(src.find("#include"), std::string::npos);  // NVRTC needs no include path
 }
@@ -69,7 +71,8 @@ TEST(CudaCodegen, TooManyOperandsIsAClearError) {
     cuda::fused_kernel_source(c);
     FAIL() << "no error";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("at most " + std::to_string(cuda::kMaxOperands)), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("at most " + std::to_string(cuda::kMaxOperands)),
+              std::string::npos);
   }
 }
 
@@ -91,7 +94,8 @@ TEST(CudaCodegen, PackedArgumentsFollowTheDocumentedLayout) {
   EXPECT_EQ(a.words[s0 + cuda::kMaxDims], 4);
   EXPECT_EQ(a.words[s0 + cuda::kMaxDims + 1], 8);
   EXPECT_THROW(cuda::pack_fused_args({2, 3}, {x}, {{4}}, nullptr), std::invalid_argument);
-  EXPECT_THROW(cuda::pack_fused_args(Shape(9, 1), {x}, {std::vector<int64_t>(9, 0)}, nullptr), std::invalid_argument);
+  EXPECT_THROW(cuda::pack_fused_args(Shape(9, 1), {x}, {std::vector<int64_t>(9, 0)}, nullptr),
+               std::invalid_argument);
 }
 
 // Compiles every table op for inputs of each dtype in `dtypes` for `arch`:
@@ -111,13 +115,16 @@ void compile_table(const std::vector<DType>& dtypes, const std::string& arch) {
   EXPECT_GE(seen.size(), size_t(150));  // (op, kernel dtype) instantiations compiled
   std::atomic<size_t> next{0};
   std::vector<std::thread> workers;
-  const size_t nthreads = std::max<size_t>(1, std::min<size_t>(std::thread::hardware_concurrency(), dtypes.size()));
+  const size_t nthreads =
+      std::max<size_t>(1, std::min<size_t>(std::thread::hardware_concurrency(), dtypes.size()));
   for (size_t t = 0; t < nthreads; ++t)
     workers.emplace_back([&] {
       for (size_t i; (i = next++) < sources.size();) {
         try {
           auto k = cuda::compile_kernel(sources[i], arch);
-          if (k->image.substr(0, 4) != std::string("\x7f" "ELF")) errors[i] = "not a CUBIN";  // CUBINs are ELF
+          if (k->image.substr(0, 4) != std::string("\x7f"
+                                                   "ELF"))
+            errors[i] = "not a CUBIN";  // CUBINs are ELF
         } catch (const std::exception& e) {
           errors[i] = e.what();
         }
@@ -216,8 +223,8 @@ TEST(CudaKernelCache, CorruptOrTruncatedCacheFilesAreRecompiledAndRewritten) {
   ASSERT_GT(bytes.size(), good->image.size());
   std::string flipped = bytes;
   flipped[flipped.size() / 2] = char(flipped[flipped.size() / 2] ^ 0x5a);
-  for (const std::string& bad : {std::string("garbage"), bytes.substr(0, bytes.size() - 100), flipped,
-                                 std::string()}) {
+  for (const std::string& bad :
+       {std::string("garbage"), bytes.substr(0, bytes.size() - 100), flipped, std::string()}) {
     {
       std::ofstream out(path, std::ios::binary | std::ios::trunc);
       out << bad;
@@ -242,7 +249,8 @@ TEST(CudaKernelCache, ConcurrentCompilesOfOneSourceAgree) {
   const std::string src = unique_source("threads");
   std::vector<std::shared_ptr<const cuda::CompiledKernel>> got(4);
   std::vector<std::thread> ts;
-  for (size_t i = 0; i < got.size(); ++i) ts.emplace_back([&, i] { got[i] = cuda::compile_kernel(src, "sm_90"); });
+  for (size_t i = 0; i < got.size(); ++i)
+    ts.emplace_back([&, i] { got[i] = cuda::compile_kernel(src, "sm_90"); });
   for (auto& t : ts) t.join();
   for (auto& g : got) EXPECT_EQ(g->image, got[0]->image);
   cuda::clear_kernel_memory_cache();

@@ -2,7 +2,6 @@
 // THEON_FLAGS, function(..., device=...), and the errors a machine without a
 // usable GPU gives (no GPU is needed: these run everywhere).
 #include <gtest/gtest.h>
-
 #include <theon/theon.h>
 
 #include "theon/backend/cuda.h"
@@ -28,13 +27,14 @@ TEST(DeviceParse, AcceptsCpuCudaAndCudaN) {
 }
 
 TEST(DeviceParse, MalformedNamesAreRejectedQuotingTheString) {
-  for (const char* bad : {"", "CUDA", "cuda:", "cuda:-1", "cuda:x", "cuda:1x", "cuda:0:1", "tpu", " cpu", "gpu:1",
-                          "cuda:99999999999"}) {
+  for (const char* bad : {"", "CUDA", "cuda:", "cuda:-1", "cuda:x", "cuda:1x", "cuda:0:1", "tpu",
+                          " cpu", "gpu:1", "cuda:99999999999"}) {
     try {
       parse_device(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";
     } catch (const std::invalid_argument& e) {
-      EXPECT_NE(std::string(e.what()).find("'" + std::string(bad) + "'"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("'" + std::string(bad) + "'"), std::string::npos)
+          << e.what();
       EXPECT_NE(std::string(e.what()).find("cuda:N"), std::string::npos) << e.what();
     }
   }
@@ -51,7 +51,7 @@ TEST(DeviceConfig, ConfigDeviceTakesCudaAndRejectsGarbage) {
     EXPECT_NE(std::string(e.what()).find("config.device"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("'cuda:one'"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(config().get("device"), "cuda:1");  // a failed set changes nothing
+  EXPECT_EQ(config().get("device"), "cuda:1");                  // a failed set changes nothing
   parse_flags("device=cuda,floatX=" + config().get("floatX"));  // the THEON_FLAGS syntax
   EXPECT_EQ(config().device, "cuda");
   parse_flags("device=cpu");
@@ -138,7 +138,8 @@ TEST(DeviceFunction, ConfigDeviceIsTheDefaultAndAnExplicitCpuOverridesIt) {
 TEST(DeviceFunction, InnerGraphsOfACpuFunctionStayOnTheCpu) {
   DeviceGuard g;
   Var a = vector(DType::Float64, "a");
-  auto ofg = std::make_shared<OpFromGraph>(std::vector<Var>{a}, std::vector<Var>{a * 3.0}, "triple");
+  auto ofg =
+      std::make_shared<OpFromGraph>(std::vector<Var>{a}, std::vector<Var>{a * 3.0}, "triple");
   Var x = vector(DType::Float64, "x");
   Var n = scalar(DType::Int64, "n");
   Var y = apply1(ofg, {x});

@@ -50,10 +50,18 @@ extern "C" void theon_set_hooks(float (*h2f)(uint16_t), uint16_t (*f2h)(float), 
 }
 )";
 
-float h2f(uint16_t b) { return float16::to_float(b); }
-uint16_t f2h(float f) { return float16::from_float(f); }
-double erfinv_ref(double x) { return detail::special::erfinv(x); }
-double erfcinv_ref(double x) { return detail::special::erfcinv(x); }
+float h2f(uint16_t b) {
+  return float16::to_float(b);
+}
+uint16_t f2h(float f) {
+  return float16::from_float(f);
+}
+double erfinv_ref(double x) {
+  return detail::special::erfinv(x);
+}
+double erfcinv_ref(double x) {
+  return detail::special::erfcinv(x);
+}
 
 std::string find_compiler() {
   std::vector<std::string> names;
@@ -83,20 +91,26 @@ struct HostKernels {
     std::string src = kHarness;
     for (size_t k = 0; k < programs.size(); ++k) {
       const std::string name = "k" + std::to_string(k);
-      src += "namespace p" + std::to_string(k) + " {\n" + cuda::fused_kernel_source(*programs[k], name).source;
-      src += "float to_f32(f16 h) { return theon_h2f(h.b); }\n"
-             "template <> f16 from_f32<f16>(float f) { f16 r; r.b = theon_f2h(f); return r; }\n"
-             "extern \"C\" void run_" + name + "(const long long* w, int strided) {\n"
-             "  Args a; memcpy(a.w, w, sizeof a.w);\n"
-             "  if (strided) " + name + "_strided(a); else " + name + "_contig(a);\n}\n}\n";
+      src += "namespace p" + std::to_string(k) + " {\n" +
+             cuda::fused_kernel_source(*programs[k], name).source;
+      src +=
+          "float to_f32(f16 h) { return theon_h2f(h.b); }\n"
+          "template <> f16 from_f32<f16>(float f) { f16 r; r.b = theon_f2h(f); return r; }\n"
+          "extern \"C\" void run_" +
+          name +
+          "(const long long* w, int strided) {\n"
+          "  Args a; memcpy(a.w, w, sizeof a.w);\n"
+          "  if (strided) " +
+          name + "_strided(a); else " + name + "_contig(a);\n}\n}\n";
     }
     const auto cpp = dir / "kernels.cpp", so = dir / "kernels.so", log = dir / "log.txt";
     std::ofstream(cpp) << src;
-    const std::string cmd = cxx + " -std=c++17 -O1 -w -shared -fPIC -DTHEON_HOST_EMULATION -o " + so.string() +
-                            " " + cpp.string() + " >" + log.string() + " 2>&1";
+    const std::string cmd = cxx + " -std=c++17 -O1 -w -shared -fPIC -DTHEON_HOST_EMULATION -o " +
+                            so.string() + " " + cpp.string() + " >" + log.string() + " 2>&1";
     if (std::system(cmd.c_str()) != 0) {
       std::ifstream in(log);
-      error = "host compile failed: " + std::string(std::istreambuf_iterator<char>(in), {}).substr(0, 3000);
+      error = "host compile failed: " +
+              std::string(std::istreambuf_iterator<char>(in), {}).substr(0, 3000);
       return;
     }
     lib = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -104,8 +118,9 @@ struct HostKernels {
       error = std::string("dlopen: ") + dlerror();
       return;
     }
-    auto set = reinterpret_cast<void (*)(float (*)(uint16_t), uint16_t (*)(float), double (*)(double),
-                                         double (*)(double))>(dlsym(lib, "theon_set_hooks"));
+    auto set =
+        reinterpret_cast<void (*)(float (*)(uint16_t), uint16_t (*)(float), double (*)(double),
+                                  double (*)(double))>(dlsym(lib, "theon_set_hooks"));
     set(h2f, f2h, erfinv_ref, erfcinv_ref);
   }
   ~HostKernels() {
@@ -114,10 +129,12 @@ struct HostKernels {
     if (!dir.empty()) std::filesystem::remove_all(dir, ec);
   }
 
-  // Runs program k over `shape`: inputs and outputs may be any views of that shape (broadcast allowed for inputs).
-  void run(size_t k, const Shape& shape, const std::vector<Array>& ins, const std::vector<Array>& outs,
-           bool strided, int* err) const {
-    auto fn = reinterpret_cast<void (*)(const long long*, int)>(dlsym(lib, ("run_k" + std::to_string(k)).c_str()));
+  // Runs program k over `shape`: inputs and outputs may be any views of that shape (broadcast
+  // allowed for inputs).
+  void run(size_t k, const Shape& shape, const std::vector<Array>& ins,
+           const std::vector<Array>& outs, bool strided, int* err) const {
+    auto fn = reinterpret_cast<void (*)(const long long*, int)>(
+        dlsym(lib, ("run_k" + std::to_string(k)).c_str()));
     ASSERT_NE(fn, nullptr);
     std::vector<void*> ptrs;
     std::vector<std::vector<int64_t>> strides;
@@ -142,14 +159,16 @@ Array test_values(DType d, const Shape& shape, uint64_t seed) {
   const int64_t n = shape_size(shape);
   if (is_float(d)) {
     const double inf = std::numeric_limits<double>::infinity();
-    std::vector<double> special = {0.0, -0.0, 1, -1, 0.5, -0.5, 2, -2.5, 3.75, 1e-3, -0.75, 100, -100, 1e30,
-                                   inf, -inf, std::nan(""), 0.2, 7, -7};
+    std::vector<double> special = {0.0,          -0.0, 1,     -1,  0.5,  -0.5, 2,   -2.5,
+                                   3.75,         1e-3, -0.75, 100, -100, 1e30, inf, -inf,
+                                   std::nan(""), 0.2,  7,     -7};
     std::uniform_real_distribution<double> u(-4, 4);
     std::vector<double> v(static_cast<size_t>(n));
     std::vector<size_t> order(special.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::shuffle(order.begin(), order.end(), rng);
-    for (int64_t i = 0; i < n; ++i) v[size_t(i)] = i < int64_t(special.size()) ? special[order[size_t(i)]] : u(rng);
+    for (int64_t i = 0; i < n; ++i)
+      v[size_t(i)] = i < int64_t(special.size()) ? special[order[size_t(i)]] : u(rng);
     return Array::from_vector(v, shape).astype(d);
   }
   if (d == DType::Bool) {
@@ -161,23 +180,36 @@ Array test_values(DType d, const Shape& shape, uint64_t seed) {
   const bool is_signed = is_signed_int(d);
   std::vector<int64_t> special = {0, 1, 2, 3, 7, 63, 64, 100, -1, -2, -7};
   if (is_signed) {
-    special.push_back(bits == 64 ? std::numeric_limits<int64_t>::min() : -(int64_t(1) << (bits - 1)));
-    special.push_back(bits == 64 ? std::numeric_limits<int64_t>::max() : (int64_t(1) << (bits - 1)) - 1);
+    special.push_back(bits == 64 ? std::numeric_limits<int64_t>::min()
+                                 : -(int64_t(1) << (bits - 1)));
+    special.push_back(bits == 64 ? std::numeric_limits<int64_t>::max()
+                                 : (int64_t(1) << (bits - 1)) - 1);
   } else {
-    special.push_back(bits == 64 ? -1 : (int64_t(1) << bits) - 1);  // the maximum (int64 -1 wraps to 2^64 - 1)
+    special.push_back(
+        bits == 64 ? -1 : (int64_t(1) << bits) - 1);  // the maximum (int64 -1 wraps to 2^64 - 1)
   }
   std::uniform_int_distribution<int64_t> u(-40, 40);
   std::vector<int64_t> v(static_cast<size_t>(n));
   std::shuffle(special.begin(), special.end(), rng);
-  for (int64_t i = 0; i < n; ++i) v[size_t(i)] = i < int64_t(special.size()) ? special[size_t(i)] : u(rng);
+  for (int64_t i = 0; i < n; ++i)
+    v[size_t(i)] = i < int64_t(special.size()) ? special[size_t(i)] : u(rng);
   return Array::from_vector(v, shape).astype(d);
 }
 
 bool transcendental(ScalarOpId id, DType kernel) {
   switch (id) {
-    case ScalarOpId::add: case ScalarOpId::sub: case ScalarOpId::mul: case ScalarOpId::true_div:
-    case ScalarOpId::int_div: case ScalarOpId::mod: case ScalarOpId::sqrt: case ScalarOpId::reciprocal:
-    case ScalarOpId::hard_sigmoid: case ScalarOpId::softsign: case ScalarOpId::erfinv: case ScalarOpId::erfcinv:
+    case ScalarOpId::add:
+    case ScalarOpId::sub:
+    case ScalarOpId::mul:
+    case ScalarOpId::true_div:
+    case ScalarOpId::int_div:
+    case ScalarOpId::mod:
+    case ScalarOpId::sqrt:
+    case ScalarOpId::reciprocal:
+    case ScalarOpId::hard_sigmoid:
+    case ScalarOpId::softsign:
+    case ScalarOpId::erfinv:
+    case ScalarOpId::erfcinv:
       return false;
     case ScalarOpId::pow:
       return is_float(kernel);
@@ -190,7 +222,8 @@ bool transcendental(ScalarOpId id, DType kernel) {
 
 // Compares output `o` of program c: bit-exact unless it comes from a
 // transcendental function (host libm vs SLEEF: a few ulps, 1 ulp of float16).
-void expect_match(const Composite& c, size_t o, const Array& want, const Array& got, const std::string& what) {
+void expect_match(const Composite& c, size_t o, const Array& want, const Array& got,
+                  const std::string& what) {
   const int v = c.program().outputs[o];
   bool approx = false;
   if (v >= c.num_inputs()) {
@@ -205,7 +238,10 @@ void expect_match(const Composite& c, size_t o, const Array& want, const Array& 
   ASSERT_EQ(want.shape(), got.shape()) << what;
   const Array w = want.copy(), g = got.copy();
   const DType d = want.dtype();
-  const double rtol = d == DType::Float64 ? 1e-12 : d == DType::Float32 ? 4e-6 : d == DType::Float16 ? 2e-3 : 1e-2;
+  const double rtol = d == DType::Float64   ? 1e-12
+                      : d == DType::Float32 ? 4e-6
+                      : d == DType::Float16 ? 2e-3
+                                            : 1e-2;
   const std::string op = v >= c.num_inputs() ? c.program_str() : "input";
   for (int64_t i = 0; i < w.size(); ++i) {
     const char* a = static_cast<const char*>(w.data()) + size_t(i) * w.itemsize();
@@ -217,16 +253,18 @@ void expect_match(const Composite& c, size_t o, const Array& want, const Array& 
       ADD_FAILURE() << what << " output " << o << " element " << i << ": signed zero differs";
       return;
     }
-    if (approx && std::isfinite(x) && std::abs(x - y) <= rtol * std::max(1.0, std::abs(x))) continue;
-    ADD_FAILURE() << what << " output " << o << " element " << i << ": CPU " << x << ", kernel " << y
-                  << (approx ? " (beyond tolerance)" : " (expected bit-identical)");
+    if (approx && std::isfinite(x) && std::abs(x - y) <= rtol * std::max(1.0, std::abs(x)))
+      continue;
+    ADD_FAILURE() << what << " output " << o << " element " << i << ": CPU " << x << ", kernel "
+                  << y << (approx ? " (beyond tolerance)" : " (expected bit-identical)");
     return;
   }
 }
 
 // Runs every program contiguous and strided (a transposed input, a row and a
 // column broadcast, a strided output) against Composite::perform.
-void check_programs(const std::vector<std::shared_ptr<Composite>>& programs, const std::string& what) {
+void check_programs(const std::vector<std::shared_ptr<Composite>>& programs,
+                    const std::string& what) {
   HostKernels host(programs);
   if (!host.error.empty()) {
     if (host.error == "no C++ compiler on PATH") GTEST_SKIP() << host.error;
@@ -235,9 +273,11 @@ void check_programs(const std::vector<std::shared_ptr<Composite>>& programs, con
   const Shape shape = {4, 9};
   for (size_t k = 0; k < programs.size(); ++k) {
     const Composite& c = *programs[k];
-    const std::string name = what + " program " + std::to_string(k) + " [" + c.program_str().substr(0, 200) + "]";
+    const std::string name =
+        what + " program " + std::to_string(k) + " [" + c.program_str().substr(0, 200) + "]";
     std::vector<Array> ins;
-    for (int i = 0; i < c.num_inputs(); ++i) ins.push_back(test_values(c.program().inputs[size_t(i)], shape, 17 + i));
+    for (int i = 0; i < c.num_inputs(); ++i)
+      ins.push_back(test_values(c.program().inputs[size_t(i)], shape, 17 + i));
     std::vector<Array> want;
     c.perform(ins, want);
     std::vector<Array> got;
@@ -245,16 +285,22 @@ void check_programs(const std::vector<std::shared_ptr<Composite>>& programs, con
     int err = 0;
     host.run(k, shape, ins, got, false, &err);
     EXPECT_EQ(err, 0) << name;
-    for (size_t o = 0; o < want.size(); ++o) expect_match(c, o, want[o], got[o], name + " (contiguous)");
+    for (size_t o = 0; o < want.size(); ++o)
+      expect_match(c, o, want[o], got[o], name + " (contiguous)");
 
-    // Strided: input 0 transposed in memory, input 1 a broadcast row, input 2 a broadcast column, others sliced.
+    // Strided: input 0 transposed in memory, input 1 a broadcast row, input 2 a broadcast column,
+    // others sliced.
     std::vector<Array> sins;
     for (int i = 0; i < c.num_inputs(); ++i) {
       const DType d = c.program().inputs[size_t(i)];
-      if (i == 0) sins.push_back(test_values(d, {9, 4}, 5).transpose());
-      else if (i == 1) sins.push_back(test_values(d, {9}, 6 + i));
-      else if (i == 2) sins.push_back(test_values(d, {4, 1}, 6 + i));
-      else sins.push_back(test_values(d, {4, 18}, 6 + i).slice(1, 0, 18, 2));
+      if (i == 0)
+        sins.push_back(test_values(d, {9, 4}, 5).transpose());
+      else if (i == 1)
+        sins.push_back(test_values(d, {9}, 6 + i));
+      else if (i == 2)
+        sins.push_back(test_values(d, {4, 1}, 6 + i));
+      else
+        sins.push_back(test_values(d, {4, 18}, 6 + i).slice(1, 0, 18, 2));
     }
     std::vector<Array> swant;
     c.perform(sins, swant);
@@ -262,7 +308,8 @@ void check_programs(const std::vector<std::shared_ptr<Composite>>& programs, con
     for (const Array& w : swant) sgot.push_back(Array::empty(w.dtype(), {9, 4}).transpose());
     host.run(k, shape, sins, sgot, true, &err);
     EXPECT_EQ(err, 0) << name;
-    for (size_t o = 0; o < swant.size(); ++o) expect_match(c, o, swant[o], sgot[o], name + " (strided)");
+    for (size_t o = 0; o < swant.size(); ++o)
+      expect_match(c, o, swant[o], sgot[o], name + " (strided)");
   }
 }
 
@@ -273,7 +320,9 @@ TEST(CudaKernelOnHost, EveryTableOpInEveryDtypeMatchesTheCpu) {
   check_programs(programs, "table");
 }
 
-TEST(CudaKernelOnHost, MixedDtypeProgramMatchesTheCpu) { check_programs({mixed_program()}, "mixed"); }
+TEST(CudaKernelOnHost, MixedDtypeProgramMatchesTheCpu) {
+  check_programs({mixed_program()}, "mixed");
+}
 
 TEST(CudaKernelOnHost, IntegerPowerMatchesAndANegativeExponentSetsTheErrorFlag) {
   std::vector<std::shared_ptr<Composite>> programs;
@@ -297,7 +346,8 @@ TEST(CudaKernelOnHost, IntegerPowerMatchesAndANegativeExponentSetsTheErrorFlag) 
   int err = 0;
   host.run(0, {3}, {a, b}, {out}, false, &err);
   EXPECT_EQ(err, int(cuda::KernelError::negative_int_power));
-  EXPECT_EQ(cuda::kernel_error_message(err), "Integers to negative integer powers are not allowed.");
+  EXPECT_EQ(cuda::kernel_error_message(err),
+            "Integers to negative integer powers are not allowed.");
   EXPECT_EQ(out.data_as<int32_t>()[0], 8);
   EXPECT_EQ(out.data_as<int32_t>()[2], 16);
   std::vector<Array> cpu;

@@ -14,6 +14,9 @@
 // NVRTC, not a GPU, so the kernels of every op and dtype are checked on
 // machines without one. Compiled images are cached in memory and on disk,
 // keyed by a hash of the source, the target architecture and NVRTC's version.
+// Compiled as host C++ with THEON_HOST_EMULATION defined (and definitions of
+// the few CUDA built-ins it uses), the same text runs on the CPU: the tests
+// check the generator's semantics that way on machines without a GPU.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -41,7 +44,8 @@ struct FusedKernelSource {
 // The CUDA C of a composite's program, its kernels named `name`_contig and
 // `name`_strided. Throws std::invalid_argument naming Composite when it has
 // more than kMaxOperands operands.
-FusedKernelSource fused_kernel_source(const Composite& composite, const std::string& name = "theon_fused");
+FusedKernelSource fused_kernel_source(const Composite& composite,
+                                      const std::string& name = "theon_fused");
 
 // The kernels' parameter as 64-bit words, operands numbered inputs first:
 //   [0] n (elements of the output)      [1] ndim (<= kMaxDims)
@@ -51,7 +55,9 @@ FusedKernelSource fused_kernel_source(const Composite& composite, const std::str
 // error flag and the pointers.
 struct FusedArgs {
   std::vector<int64_t> words;
-  static size_t size_words(int num_operands) { return size_t(3 + kMaxDims + num_operands * (1 + kMaxDims)); }
+  static size_t size_words(int num_operands) {
+    return size_t(3 + kMaxDims + num_operands * (1 + kMaxDims));
+  }
 };
 // Packs the arguments: `shape` of the output, `ptrs` and `strides` (bytes,
 // one vector of shape.size() per operand; 0 for a broadcast dim).
@@ -73,7 +79,8 @@ struct CompiledKernel {
 // NVRTC, through the memory and disk caches. Throws std::runtime_error with
 // NVRTC's log when the source does not compile, and "theon was built without
 // CUDA" in a build without the CUDA backend. Thread- and process-safe.
-std::shared_ptr<const CompiledKernel> compile_kernel(const std::string& source, const std::string& arch);
+std::shared_ptr<const CompiledKernel> compile_kernel(const std::string& source,
+                                                     const std::string& arch);
 // NVRTC's version ("13.0"); throws without CUDA.
 std::string nvrtc_version();
 // The architectures NVRTC can compile for ("sm_75", ..., "sm_120").
@@ -103,13 +110,15 @@ std::string kernel_cache_path(const std::string& source, const std::string& arch
 // Loads `kernel` (name + "_contig" / "_strided") of a compiled image on
 // `device` (once per image and device) and launches it over args.words[0]
 // elements on the device's stream (cuda_memory.h), without waiting.
-void launch_fused(const CompiledKernel& image, const std::string& kernel, const FusedArgs& args, int device);
+void launch_fused(const CompiledKernel& image, const std::string& kernel, const FusedArgs& args,
+                  int device);
 
 // Runs a composite on `device`: uploads the inputs, compiles the program
 // for the device's architecture (through the caches), launches the
 // contiguous kernel when every input has the output's shape and the strided
 // one otherwise, raises a kernel's error as the CPU would, and downloads the
 // outputs. Every output must have the broadcast shape of all inputs.
-std::vector<Array> run_composite(const Composite& composite, const std::vector<Array>& inputs, int device);
+std::vector<Array> run_composite(const Composite& composite, const std::vector<Array>& inputs,
+                                 int device);
 
 }  // namespace theon::cuda

@@ -19,9 +19,9 @@ enum class MathMode { exact, tf32 };
 // C = alpha * op(A) @ op(B) + beta * C, row-major, op = transpose when
 // trans_x: C is m x n, op(A) m x k, op(B) k x n; ld* are row strides in
 // elements. dtype float16, bfloat16 (accumulated in float32), float32 or float64.
-void gemm(int device, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha, const void* a,
-          int64_t lda, const void* b, int64_t ldb, double beta, void* c, int64_t ldc, DType dtype,
-          MathMode mode = MathMode::exact);
+void gemm(int device, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+          const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c, int64_t ldc,
+          DType dtype, MathMode mode = MathMode::exact);
 
 // True when theon was built with cuDNN.
 bool have_cudnn();
@@ -39,6 +39,7 @@ struct Conv2dShape {
 // y (n, k, out_h, out_w) = conv(x, w), contiguous device arrays of `dtype`
 // (float16, bfloat16, float32, float64). The algorithm is chosen by cuDNN's
 // heuristics once per shape and dtype and remembered.
-void conv2d_forward(int device, const Conv2dShape& shape, DType dtype, const void* x, const void* w, void* y);
+void conv2d_forward(int device, const Conv2dShape& shape, DType dtype, const void* x, const void* w,
+                    void* y);
 
 }  // namespace theon::cuda

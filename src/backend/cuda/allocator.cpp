@@ -39,7 +39,8 @@ struct DevicePool {
 
 DevicePool& pool(int device) {
   static std::mutex mu;
-  static auto* pools = new std::map<int, std::unique_ptr<DevicePool>>;  // never destroyed (exit-time frees)
+  static auto* pools =
+      new std::map<int, std::unique_ptr<DevicePool>>;  // never destroyed (exit-time frees)
   std::lock_guard<std::mutex> lock(mu);
   auto& p = (*pools)[device];
   if (!p) p = std::make_unique<DevicePool>();
@@ -110,8 +111,9 @@ void* device_alloc(size_t nbytes, int device) {
   }
   if (e != cudaSuccess) {
     (void)cudaGetLastError();
-    throw std::runtime_error("[cuda] cannot allocate " + std::to_string(nbytes) + " bytes on cuda:" +
-                             std::to_string(device) + " (" + detail::error_text(e) + ")");
+    throw std::runtime_error("[cuda] cannot allocate " + std::to_string(nbytes) +
+                             " bytes on cuda:" + std::to_string(device) + " (" +
+                             detail::error_text(e) + ")");
   }
   ++p.stats.system_allocs;
   note();
@@ -145,7 +147,9 @@ void device_empty_cache(int device) {
 
 DeviceBuffer::DeviceBuffer(size_t nbytes, int device)
     : p_(device_alloc(nbytes, device)), n_(nbytes), device_(device) {}
-DeviceBuffer::~DeviceBuffer() { device_free(p_, n_, device_); }
+DeviceBuffer::~DeviceBuffer() {
+  device_free(p_, n_, device_);
+}
 DeviceBuffer::DeviceBuffer(DeviceBuffer&& o) noexcept : p_(o.p_), n_(o.n_), device_(o.device_) {
   o.p_ = nullptr;
   o.n_ = 0;
@@ -205,8 +209,8 @@ Array download(const DeviceBuffer& b, DType dtype, const Shape& shape) {
   Array out = Array::empty(dtype, shape);
   const size_t n = size_t(out.size()) * itemsize(dtype);
   if (n > b.size())
-    throw std::invalid_argument("[cuda] download: " + std::to_string(n) + " bytes requested from a buffer of " +
-                                std::to_string(b.size()));
+    throw std::invalid_argument("[cuda] download: " + std::to_string(n) +
+                                " bytes requested from a buffer of " + std::to_string(b.size()));
   if (n) copy_to_host(out.data(), b.data(), n, b.device());
   return out;
 }

@@ -15,7 +15,7 @@ inline std::string error_text(cudaError_t e) {
 // Throws std::runtime_error "[cuda] <what>: <error>" unless e is cudaSuccess.
 inline void check(cudaError_t e, const char* what) {
   if (e != cudaSuccess) {
-    (void)cudaGetLastError();  // clear the sticky-free error so later calls are not blamed
+    (void)cudaGetLastError();  // reset the last-error state so later calls are not blamed for this one
     throw std::runtime_error(std::string("[cuda] ") + what + ": " + error_text(e));
   }
 }

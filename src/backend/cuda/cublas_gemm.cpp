@@ -20,8 +20,8 @@ namespace {
 
 void check(cublasStatus_t s, const char* what) {
   if (s != CUBLAS_STATUS_SUCCESS)
-    throw std::runtime_error(std::string("[cublas] ") + what + ": " + cublasGetStatusName(s) + " (" +
-                             cublasGetStatusString(s) + ")");
+    throw std::runtime_error(std::string("[cublas] ") + what + ": " + cublasGetStatusName(s) +
+                             " (" + cublasGetStatusString(s) + ")");
 }
 
 // One handle per device, made on first use (handles are costly to create).
@@ -39,34 +39,47 @@ cublasHandle_t handle(int device) {
 
 }  // namespace
 
-void gemm(int device, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha, const void* a,
-          int64_t lda, const void* b, int64_t ldb, double beta, void* c, int64_t ldc, DType dtype, MathMode mode) {
+void gemm(int device, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+          const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c, int64_t ldc,
+          DType dtype, MathMode mode) {
   cudaDataType_t type;
   cublasComputeType_t compute;
   switch (dtype) {
-    case DType::Float16: type = CUDA_R_16F; compute = CUBLAS_COMPUTE_32F; break;
-    case DType::BFloat16: type = CUDA_R_16BF; compute = CUBLAS_COMPUTE_32F; break;
+    case DType::Float16:
+      type = CUDA_R_16F;
+      compute = CUBLAS_COMPUTE_32F;
+      break;
+    case DType::BFloat16:
+      type = CUDA_R_16BF;
+      compute = CUBLAS_COMPUTE_32F;
+      break;
     case DType::Float32:
       type = CUDA_R_32F;
       compute = mode == MathMode::tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
       break;
-    case DType::Float64: type = CUDA_R_64F; compute = CUBLAS_COMPUTE_64F; break;
+    case DType::Float64:
+      type = CUDA_R_64F;
+      compute = CUBLAS_COMPUTE_64F;
+      break;
     default:
-      throw std::invalid_argument("[cublas] gemm: no routine for dtype " + std::string(dtype_name(dtype)) +
+      throw std::invalid_argument("[cublas] gemm: no routine for dtype " +
+                                  std::string(dtype_name(dtype)) +
                                   " (float16, bfloat16, float32, float64)");
   }
   if (m < 0 || n < 0 || k < 0 || m > INT32_MAX || n > INT32_MAX || k > INT32_MAX)
-    throw std::invalid_argument("[cublas] gemm: sizes must be in [0, 2^31), got m=" + std::to_string(m) +
-                                " n=" + std::to_string(n) + " k=" + std::to_string(k));
+    throw std::invalid_argument(
+        "[cublas] gemm: sizes must be in [0, 2^31), got m=" + std::to_string(m) +
+        " n=" + std::to_string(n) + " k=" + std::to_string(k));
   detail::require_available("cublas");
   cublasHandle_t h = handle(device);
-  check(cublasSetStream(h, static_cast<cudaStream_t>(device_stream(device).handle())), "cublasSetStream");
+  check(cublasSetStream(h, static_cast<cudaStream_t>(device_stream(device).handle())),
+        "cublasSetStream");
   const float af = float(alpha), bf = float(beta);
   const void* pa = dtype == DType::Float64 ? static_cast<const void*>(&alpha) : &af;
   const void* pb = dtype == DType::Float64 ? static_cast<const void*>(&beta) : &bf;
-  check(cublasGemmEx(h, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, int(n), int(m),
-                     int(k), pa, b, type, int(ldb), a, type, int(lda), pb, c, type, int(ldc), compute,
-                     CUBLAS_GEMM_DEFAULT),
+  check(cublasGemmEx(h, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
+                     int(n), int(m), int(k), pa, b, type, int(ldb), a, type, int(lda), pb, c, type,
+                     int(ldc), compute, CUBLAS_GEMM_DEFAULT),
         "cublasGemmEx");
 }
 

@@ -31,44 +31,50 @@ cudaKernel_t get_kernel(const CompiledKernel& image, const std::string& name, in
   if (it == libs->end()) {
     detail::check(cudaSetDevice(device), "cudaSetDevice");
     cudaLibrary_t lib = nullptr;
-    detail::check(cudaLibraryLoadData(&lib, image.image.data(), nullptr, nullptr, 0, nullptr, nullptr, 0),
-                  "cudaLibraryLoadData");
+    detail::check(
+        cudaLibraryLoadData(&lib, image.image.data(), nullptr, nullptr, 0, nullptr, nullptr, 0),
+        "cudaLibraryLoadData");
     it = libs->emplace(lkey, lib).first;
   }
   cudaKernel_t k = nullptr;
-  detail::check(cudaLibraryGetKernel(&k, it->second, name.c_str()), ("cudaLibraryGetKernel " + name).c_str());
+  detail::check(cudaLibraryGetKernel(&k, it->second, name.c_str()),
+                ("cudaLibraryGetKernel " + name).c_str());
   kernels->emplace(kkey, k);
   return k;
 }
 
 int sm_count(int device) {
   int n = 0;
-  detail::check(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device), "cudaDeviceGetAttribute");
+  detail::check(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device),
+                "cudaDeviceGetAttribute");
   return std::max(n, 1);
 }
 
 }  // namespace
 
-void launch_fused(const CompiledKernel& image, const std::string& kernel, const FusedArgs& args, int device) {
+void launch_fused(const CompiledKernel& image, const std::string& kernel, const FusedArgs& args,
+                  int device) {
   detail::require_available("cuda");
   const int64_t n = args.words.at(0);
   if (n == 0) return;
   cudaKernel_t k = get_kernel(image, kernel, device);
   constexpr int kThreads = 256;
   // Enough blocks to fill the device a few times over; the kernels loop (grid-stride) beyond that.
-  const int64_t blocks = std::min<int64_t>((n + kThreads - 1) / kThreads, int64_t(sm_count(device)) * 32);
+  const int64_t blocks =
+      std::min<int64_t>((n + kThreads - 1) / kThreads, int64_t(sm_count(device)) * 32);
   void* params[] = {const_cast<int64_t*>(args.words.data())};
   detail::check(cudaSetDevice(device), "cudaSetDevice");
-  detail::check(cudaLaunchKernel(reinterpret_cast<const void*>(k), dim3(unsigned(blocks)), dim3(kThreads), params, 0,
-                                 static_cast<cudaStream_t>(device_stream(device).handle())),
-                "cudaLaunchKernel");
+  detail::check(
+      cudaLaunchKernel(reinterpret_cast<const void*>(k), dim3(unsigned(blocks)), dim3(kThreads),
+                       params, 0, static_cast<cudaStream_t>(device_stream(device).handle())),
+      "cudaLaunchKernel");
 }
 
 std::vector<Array> run_composite(const Composite& c, const std::vector<Array>& inputs, int device) {
   const int ni = c.num_inputs();
   if (int(inputs.size()) != ni)
-    throw std::invalid_argument("[Composite] CUDA: expected " + std::to_string(ni) + " inputs, got " +
-                                std::to_string(inputs.size()));
+    throw std::invalid_argument("[Composite] CUDA: expected " + std::to_string(ni) +
+                                " inputs, got " + std::to_string(inputs.size()));
   Shape full;
   for (const Array& a : inputs) full = broadcast_shapes(full, a.shape());
   if (full.size() > size_t(kMaxDims))

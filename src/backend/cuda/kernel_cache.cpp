@@ -56,9 +56,12 @@ uint64_t get64(const char* p) {
 
 }  // namespace
 
-std::string hash_key(const std::string& key) { return hex(fnv1a(key, 0xcbf29ce484222325ull)) + hex(mix_hash(key)); }
+std::string hash_key(const std::string& key) {
+  return hex(fnv1a(key, 0xcbf29ce484222325ull)) + hex(mix_hash(key));
+}
 
-std::optional<std::string> disk_cache_read(const std::string& path, const std::string& key_hash, bool& corrupt) {
+std::optional<std::string> disk_cache_read(const std::string& path, const std::string& key_hash,
+                                           bool& corrupt) {
   corrupt = false;
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
@@ -74,13 +77,15 @@ std::optional<std::string> disk_cache_read(const std::string& path, const std::s
   return image;
 }
 
-bool disk_cache_write(const std::string& path, const std::string& key_hash, const std::string& image) {
+bool disk_cache_write(const std::string& path, const std::string& key_hash,
+                      const std::string& image) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
   if (ec) return false;
   static std::atomic<uint64_t> counter{0};
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  const std::string tmp =
+      path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   std::string data(kMagic, 8);
   data += key_hash;
   put64(data, image.size());

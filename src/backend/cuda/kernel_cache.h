@@ -14,9 +14,12 @@ namespace theon::cuda::detail {
 
 // 32 hex digits: two independent 64-bit hashes of `key`.
 std::string hash_key(const std::string& key);
-// The cached image for key_hash in dir, or nullopt (absent or corrupt; `corrupt` set for the latter).
-std::optional<std::string> disk_cache_read(const std::string& path, const std::string& key_hash, bool& corrupt);
+// The cached image for key_hash in dir, or nullopt (absent or corrupt; `corrupt` set for the
+// latter).
+std::optional<std::string> disk_cache_read(const std::string& path, const std::string& key_hash,
+                                           bool& corrupt);
 // Stores image atomically; returns false (and leaves no file) when the directory is not writable.
-bool disk_cache_write(const std::string& path, const std::string& key_hash, const std::string& image);
+bool disk_cache_write(const std::string& path, const std::string& key_hash,
+                      const std::string& image);
 
 }  // namespace theon::cuda::detail

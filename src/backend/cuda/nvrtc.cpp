@@ -32,7 +32,8 @@ State& state() {
 }
 
 void check(nvrtcResult r, const char* what) {
-  if (r != NVRTC_SUCCESS) throw std::runtime_error(std::string("[nvrtc] ") + what + ": " + nvrtcGetErrorString(r));
+  if (r != NVRTC_SUCCESS)
+    throw std::runtime_error(std::string("[nvrtc] ") + what + ": " + nvrtcGetErrorString(r));
 }
 
 // Owns an nvrtcProgram.
@@ -43,12 +44,15 @@ struct Program {
   }
 };
 
-std::shared_ptr<const CompiledKernel> nvrtc_compile(const std::string& source, const std::string& arch) {
+std::shared_ptr<const CompiledKernel> nvrtc_compile(const std::string& source,
+                                                    const std::string& arch) {
   const bool cubin = arch.rfind("sm_", 0) == 0;
   if (!cubin && arch.rfind("compute_", 0) != 0)
-    throw std::invalid_argument("[nvrtc] architecture must be sm_XX or compute_XX, got '" + arch + "'");
+    throw std::invalid_argument("[nvrtc] architecture must be sm_XX or compute_XX, got '" + arch +
+                                "'");
   Program prog;
-  check(nvrtcCreateProgram(&prog.p, source.c_str(), "theon_kernel.cu", 0, nullptr, nullptr), "nvrtcCreateProgram");
+  check(nvrtcCreateProgram(&prog.p, source.c_str(), "theon_kernel.cu", 0, nullptr, nullptr),
+        "nvrtcCreateProgram");
   const std::string arch_opt = "--gpu-architecture=" + arch;
   const char* opts[] = {arch_opt.c_str(), "--fmad=false", "--std=c++17"};
   const nvrtcResult r = nvrtcCompileProgram(prog.p, 3, opts);
@@ -61,8 +65,8 @@ std::shared_ptr<const CompiledKernel> nvrtc_compile(const std::string& source, c
     out->log.resize(n - 1);  // drop the terminating NUL
   }
   if (r != NVRTC_SUCCESS)
-    throw std::runtime_error("[nvrtc] compiling a kernel for " + arch + " failed (" + nvrtcGetErrorString(r) + "):\n" +
-                             out->log);
+    throw std::runtime_error("[nvrtc] compiling a kernel for " + arch + " failed (" +
+                             nvrtcGetErrorString(r) + "):\n" + out->log);
   if (cubin) {
     check(nvrtcGetCUBINSize(prog.p, &n), "nvrtcGetCUBINSize");
     out->image.resize(n);
@@ -83,7 +87,8 @@ std::string default_dir() {
 }
 
 std::string cache_key(const std::string& source, const std::string& arch) {
-  return detail::hash_key(source + '\0' + arch + '\0' + nvrtc_version() + '\0' + "--fmad=false --std=c++17");
+  return detail::hash_key(source + '\0' + arch + '\0' + nvrtc_version() + '\0' +
+                          "--fmad=false --std=c++17");
 }
 
 }  // namespace
@@ -139,7 +144,8 @@ void clear_kernel_memory_cache() {
   s.memory.clear();
 }
 
-std::shared_ptr<const CompiledKernel> compile_kernel(const std::string& source, const std::string& arch) {
+std::shared_ptr<const CompiledKernel> compile_kernel(const std::string& source,
+                                                     const std::string& arch) {
   State& s = state();
   const std::string key = cache_key(source, arch);
   bool disk;
@@ -168,9 +174,11 @@ std::shared_ptr<const CompiledKernel> compile_kernel(const std::string& source, 
       ++s.stats.disk_rejected;
     }
   }
-  // Compiled outside the lock: two threads may compile the same source once each; both get equal images.
+  // Compiled outside the lock: two threads may compile the same source once each; both get equal
+  // images.
   std::shared_ptr<const CompiledKernel> k = nvrtc_compile(source, arch);
-  if (!path.empty()) detail::disk_cache_write(path, key, k->image);  // a read-only cache only costs recompiles
+  if (!path.empty())
+    detail::disk_cache_write(path, key, k->image);  // a read-only cache only costs recompiles
   std::lock_guard<std::mutex> lock(s.mu);
   ++s.stats.nvrtc_compiles;
   return s.memory.emplace(key, std::move(k)).first->second;

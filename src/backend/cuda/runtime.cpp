@@ -3,12 +3,11 @@
 // The runtime library loads the driver (libcuda) lazily, so theon links and
 // starts on machines without one; the first query here finds out and keeps
 // the answer (the set of devices does not change while a process runs).
-#include "theon/backend/cuda.h"
-
 #include <mutex>
 #include <stdexcept>
 
 #include "check.h"
+#include "theon/backend/cuda.h"
 
 namespace theon::cuda {
 
@@ -24,7 +23,9 @@ const Probe& probe() {
     Probe r;
     int driver = 0;
     if (cudaDriverGetVersion(&driver) != cudaSuccess || driver == 0) {
-      r.reason = "no CUDA driver was found (libcuda.so.1 is not installed or not loadable; is there an NVIDIA GPU?)";
+      r.reason =
+          "no CUDA driver was found (libcuda.so.1 is not installed or not loadable; is there an "
+          "NVIDIA GPU?)";
       return r;
     }
     int n = 0;
@@ -32,11 +33,13 @@ const Probe& probe() {
     if (e == cudaErrorInsufficientDriver) {
       int rt = 0;
       cudaRuntimeGetVersion(&rt);
-      r.reason = "the CUDA driver (version " + std::to_string(driver / 1000) + "." + std::to_string(driver % 1000 / 10) +
-                 ") is older than the CUDA runtime theon was built with (" + std::to_string(rt / 1000) + "." +
-                 std::to_string(rt % 1000 / 10) + ")";
+      r.reason = "the CUDA driver (version " + std::to_string(driver / 1000) + "." +
+                 std::to_string(driver % 1000 / 10) +
+                 ") is older than the CUDA runtime theon was built with (" +
+                 std::to_string(rt / 1000) + "." + std::to_string(rt % 1000 / 10) + ")";
     } else if (e == cudaErrorNoDevice || (e == cudaSuccess && n == 0)) {
-      r.reason = "no CUDA-capable device was found (the driver sees no GPU; check CUDA_VISIBLE_DEVICES)";
+      r.reason =
+          "no CUDA-capable device was found (the driver sees no GPU; check CUDA_VISIBLE_DEVICES)";
     } else if (e != cudaSuccess) {
       r.reason = "the CUDA driver could not be initialized (" + detail::error_text(e) + ")";
     } else {
@@ -50,10 +53,11 @@ const Probe& probe() {
 
 cudaDeviceProp props(int i) {
   const Probe& p = probe();
-  if (!p.reason.empty()) throw std::runtime_error("[cuda] device " + std::to_string(i) + ": " + p.reason);
+  if (!p.reason.empty())
+    throw std::runtime_error("[cuda] device " + std::to_string(i) + ": " + p.reason);
   if (i < 0 || i >= p.count)
-    throw std::out_of_range("[cuda] device " + std::to_string(i) + " does not exist (" + std::to_string(p.count) +
-                            " device" + (p.count == 1 ? "" : "s") + ")");
+    throw std::out_of_range("[cuda] device " + std::to_string(i) + " does not exist (" +
+                            std::to_string(p.count) + " device" + (p.count == 1 ? "" : "s") + ")");
   cudaDeviceProp prop{};
   detail::check(cudaGetDeviceProperties(&prop, i), "cudaGetDeviceProperties");
   return prop;
@@ -61,11 +65,21 @@ cudaDeviceProp props(int i) {
 
 }  // namespace
 
-bool built_with_cuda() { return true; }
-int device_count() { return probe().count; }
-bool is_available() { return probe().count > 0; }
-std::string unavailable_reason() { return probe().reason; }
-std::string device_name(int i) { return props(i).name; }
+bool built_with_cuda() {
+  return true;
+}
+int device_count() {
+  return probe().count;
+}
+bool is_available() {
+  return probe().count > 0;
+}
+std::string unavailable_reason() {
+  return probe().reason;
+}
+std::string device_name(int i) {
+  return props(i).name;
+}
 
 int compute_capability(int i) {
   cudaDeviceProp p = props(i);
@@ -84,7 +98,8 @@ int driver_version() {
 
 void detail::require_available(const char* who) {
   const std::string why = unavailable_reason();
-  if (!why.empty()) throw std::runtime_error(std::string("[") + who + "] CUDA is not usable: " + why);
+  if (!why.empty())
+    throw std::runtime_error(std::string("[") + who + "] CUDA is not usable: " + why);
 }
 
 }  // namespace theon::cuda
