@@ -16,7 +16,7 @@ struct Config {
   // names or tags (colon-separated) added, removed or required in every mode.
   std::string optimizer = "fast_run";
   std::string optimizer_including, optimizer_excluding, optimizer_requiring;
-  std::string device = "cpu";
+  std::string device = "cpu";     // cpu | cuda | cuda:N (backend/device.h)
   bool profile = false;
   bool compute_test_value = false;
   std::string on_unused_input = "raise";

@@ -114,7 +114,7 @@ void init_function(nb::module_& m) {
         [](nb::list inputs, std::vector<Var> outputs, std::vector<std::pair<Var, Var>> updates,
            std::vector<std::pair<Var, nb::object>> givens, std::string mode, std::string name, bool allow_input_downcast,
            std::string on_unused_input, std::optional<bool> profile, std::vector<std::string> including,
-           std::vector<std::string> excluding, std::vector<std::string> requiring, bool no_default_updates) {
+           std::vector<std::string> excluding, std::vector<std::string> requiring, bool no_default_updates, std::string device) {
           std::vector<In> ins;
           for (nb::handle h : inputs) {
             // (variable, name, value or None, borrow, mutable, allow_downcast or None)
@@ -137,6 +137,7 @@ void init_function(nb::module_& m) {
           }
           o.mode = Mode(mode).including(including).excluding(excluding).requiring(requiring);
           o.no_default_updates = no_default_updates;
+          o.device = device;
           o.name = name;
           o.allow_input_downcast = allow_input_downcast;
           o.on_unused_input = on_unused_input;
@@ -147,7 +148,7 @@ void init_function(nb::module_& m) {
         nb::arg("name") = "", nb::arg("allow_input_downcast") = false, nb::arg("on_unused_input") = "",
         nb::arg("profile") = nb::none(), nb::arg("including") = std::vector<std::string>{},
         nb::arg("excluding") = std::vector<std::string>{}, nb::arg("requiring") = std::vector<std::string>{},
-        nb::arg("no_default_updates") = false);
+        nb::arg("no_default_updates") = false, nb::arg("device") = "");
 }
 
 void init_printing(nb::module_& m) {

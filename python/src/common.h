@@ -57,3 +57,4 @@ void init_random(nb::module_& m);
 void init_autodiff(nb::module_& m);
 void init_datasets(nb::module_& m);
 void init_control(nb::module_& m);
+void init_cuda(nb::module_& m);

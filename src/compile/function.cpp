@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "theon/backend/device.h"
 #include "theon/config.h"
 #include "theon/runtime/allocator.h"
 #include "theon/runtime/profiling.h"
@@ -57,6 +58,7 @@ struct DebugHistory : FgraphFeature {
 
 std::shared_ptr<Function> function(std::vector<In> inputs, std::vector<Var> outputs,
                                    FunctionOptions opt) {
+  function_device(opt.device);  // a device that cannot run the function fails here, naming why
   auto f = std::shared_ptr<Function>(new Function());
   f->name_ = opt.name;
   ResolvedMode mode = resolve_mode(opt.mode);
@@ -179,6 +181,7 @@ std::shared_ptr<Function> function(std::vector<In> inputs, std::vector<Var> outp
     dopt.on_unused_input = "ignore";
     dopt.no_default_updates = true;
     dopt.allow_input_downcast = true;
+    dopt.device = "cpu";
     f->debug_fn_ = function(dins, douts, dopt);
   }
 

@@ -34,6 +34,7 @@ void MapRange::perform(const std::vector<Array>& ins, std::vector<Array>& outs) 
       for (const auto& v : inner_inputs_) fin.emplace_back(v);
       FunctionOptions opt;
       opt.on_unused_input = "ignore";
+      opt.device = "cpu";  // the inner graph runs inside this op's CPU perform, whatever config.device says
       fn_ = function(fin, {output_}, opt);
     }
     fn = fn_;

@@ -59,6 +59,7 @@ void OpFromGraph::perform(const std::vector<Array>& in, std::vector<Array>& out)
       FunctionOptions opt;
       opt.on_unused_input = "ignore";
       opt.no_default_updates = true;
+      opt.device = "cpu";  // the inner graph runs inside this op's CPU perform, whatever config.device says
       fn_ = function(fin, outputs_, opt);
     }
     fn = fn_;

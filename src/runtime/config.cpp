@@ -1,5 +1,6 @@
 #include "theon/config.h"
 
+#include "theon/backend/device.h"
 #include "theon/runtime/thread_pool.h"
 
 #include <cstdlib>
@@ -40,9 +41,11 @@ void Config::set(const std::string& key, const std::string& value) {
   } else if (key == "optimizer_requiring") {
     optimizer_requiring = value;
   } else if (key == "device") {
-    if (value != "cpu")
-      throw std::invalid_argument("config.device: only 'cpu' is available in this build, got '" +
-                                  value + "'");
+    try {
+      parse_device(value);  // whether it can be used is checked when a function is compiled for it
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string("config.") + e.what());
+    }
     device = value;
   } else if (key == "profile") {
     profile = parse_bool(key, value);

@@ -68,6 +68,7 @@ struct FunctionOptions {
   std::string on_unused_input{};  // "raise" | "warn" | "ignore"; "" -> config()
   std::optional<bool> profile{};  // nullopt -> config().profile
   bool no_default_updates = false;  // ignore shared variables' default updates
+  std::string device{};  // "cpu" | "cuda" | "cuda:N"; "" -> config().device (backend/device.h)
 };
 
 struct OpProfile {

@@ -147,7 +147,7 @@ class Function:
 
 def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_default_updates=False,
              accept_inplace=False, name=None, rebuild_strict=True, allow_input_downcast=None, profile=None,
-             on_unused_input=None):
+             on_unused_input=None, device=None):
     """Compiles ``outputs`` as a function of ``inputs`` (see Theano's theano.function).
 
     ``outputs`` may be one variable (the call returns one array) or a list
@@ -157,6 +157,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
     ``mode`` is a Mode or a mode name (FAST_RUN, FAST_COMPILE, None,
     DebugMode, NanGuardMode; default config.mode). ``no_default_updates=True``
     ignores the default updates of shared variables (e.g. random streams).
+    ``device`` ('cpu', 'cuda', 'cuda:N'; default config.device) is where it
+    runs; a device that cannot be used here raises, naming why.
     """
     if not isinstance(inputs, (list, tuple)):
         raise TypeError("function: inputs must be a list or tuple of Variables or In instances")
@@ -201,6 +203,6 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
     core = _core.function(in_specs, out_vars, ups, gv, mode=mode.name, name=name or "",
                           allow_input_downcast=bool(allow_input_downcast), on_unused_input=on_unused_input or "",
                           profile=profile, including=mode.included, excluding=mode.excluded,
-                          requiring=mode.required, no_default_updates=bool(no_default_updates))
+                          requiring=mode.required, no_default_updates=bool(no_default_updates), device=device or "")
     f = Function(core, single, inputs, outs, mode)
     return f
