@@ -75,10 +75,20 @@ void init_function(nb::module_& m) {
         return r;
       })
       .def("profile_summary", &Function::profile_summary)
+      .def_prop_ro("profiling", &Function::profiling)
       .def("profile", [](const Function& f) {
         std::vector<std::tuple<std::string, int64_t, double>> r;
         for (const auto& p : f.profile()) r.emplace_back(p.op, p.calls, p.seconds);
         return r;
+      })
+      .def("profile_kernels", [](const Function& f) {
+        std::map<std::string, std::string> r;
+        for (const auto& p : f.profile()) r[p.op] = p.kernel;
+        return r;
+      })
+      .def("call_profile", [](const Function& f) {
+        CallProfile c = f.call_profile();
+        return std::make_tuple(c.calls, c.seconds, c.peak_bytes, c.last_peak_bytes);
       })
       .def("debugprint", [](const Function& f, bool print_type, int depth, bool ids) {
              return debugprint(f, DebugPrintOptions{print_type, depth, ids});

@@ -47,6 +47,9 @@ void init_nn_optim(nb::module_& m) {
       .def_prop_ro("learning_rate_variable", &nn::Optimizer::learning_rate)
       .def("get_learning_rate", &nn::Optimizer::get_learning_rate)
       .def("set_learning_rate", &nn::Optimizer::set_learning_rate, nb::arg("learning_rate"))
+      .def("set_schedule", &nn::Optimizer::set_schedule, nb::arg("schedule").none())
+      .def("has_schedule", [](const nn::Optimizer& o) { return bool(o.schedule()); })
+      .def("update_learning_rate", &nn::Optimizer::update_learning_rate)
       .def_prop_ro("iterations", &nn::Optimizer::iterations)
       .def("state", &nn::Optimizer::state);
 

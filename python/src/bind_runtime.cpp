@@ -96,6 +96,21 @@ Array to_array(nb::handle obj, const char* what) {
       throw nb::type_error((std::string(what) + ": DLPack tensor is not in CPU memory").c_str());
     return wrap_ndarray(nd, from_dlpack_dtype(nd.dtype(), what));
   }
+  // The common case first: a NumPy array of a standard dtype, read without any
+  // Python-level attribute lookups (nanobind imports it through the buffer
+  // protocol, which refuses non-native byte orders, so those take the slow path).
+  static PyTypeObject* ndarray_type = reinterpret_cast<PyTypeObject*>(numpy().attr("ndarray").ptr());
+  static PyObject* generic_type = numpy().attr("generic").ptr();  // NumPy scalars: buffer protocol too
+  if (Py_TYPE(obj.ptr()) == ndarray_type || PyObject_IsInstance(obj.ptr(), generic_type) == 1) {
+    nb::ndarray<nb::ro> nd;
+    if (nb::try_cast(obj, nd) && nd.dtype().lanes == 1) {
+      using C = nb::dlpack::dtype_code;
+      const auto code = C(nd.dtype().code);
+      const bool standard = code == C::Bool || code == C::Int || code == C::UInt ||
+                            (code == C::Float && nd.dtype().bits <= 64);
+      if (standard) return wrap_ndarray(nd, from_dlpack_dtype(nd.dtype(), what));
+    }
+  }
   try {
     if (nb::hasattr(obj, "__dlpack__") && !nb::isinstance(obj, numpy().attr("ndarray"))) {
       arr = numpy().attr("from_dlpack")(obj);

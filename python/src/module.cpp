@@ -1,6 +1,8 @@
 // The theon._core extension: every family registers its bindings here.
 #include "common.h"
 
+void init_scan(nb::module_& m);  // bind_scan.cpp
+
 NB_MODULE(_core, m) {
   m.doc() = "theon core (C++) — use the `theon` package, not this module directly";
   init_runtime(m);
@@ -19,6 +21,7 @@ NB_MODULE(_core, m) {
   init_autodiff(m);
   init_datasets(m);
   init_control(m);
+  init_scan(m);
   { void init_nn_optim(nb::module_&); init_nn_optim(m); }
   { void init_nn_io(nb::module_&); init_nn_io(m); }
   { void init_nn(nb::module_&); init_nn(m); }

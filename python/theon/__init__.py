@@ -24,6 +24,8 @@ from theon import gradient  # noqa: E402,F401
 from theon import datasets  # noqa: E402,F401
 from theon import sandbox  # noqa: E402,F401
 from theon.gradient import grad  # noqa: E402,F401
+from theon import scan_module  # noqa: E402,F401
+from theon.scan_module import scan, map, reduce, foldl, foldr  # noqa: E402,F401
 from theon import compile  # noqa: E402,F401
 from theon._dlpack import from_dlpack, to_dlpack  # noqa: E402,F401
 

@@ -11,6 +11,8 @@
 #include <unordered_set>
 
 #include "theon/config.h"
+#include "theon/runtime/allocator.h"
+#include "theon/runtime/profiling.h"
 #include "theon/graph/shared.h"
 #include "theon/ops/ifelse.h"
 
@@ -228,6 +230,7 @@ std::shared_ptr<Function> function(std::vector<In> inputs, std::vector<Var> outp
   }
   f->step_seconds_.assign(f->steps_.size(), 0.0);
   f->step_calls_.assign(f->steps_.size(), 0);
+  f->step_kernel_.assign(f->steps_.size(), nullptr);
   return f;
 }
 
@@ -236,9 +239,19 @@ std::vector<Array> Function::operator()(const std::vector<Array>& args) {
   return call(pos);
 }
 
+namespace {
+// The value already has the input's dtype, rank and static shape.
+bool fits_exactly(const TensorType& t, const Array& a) {
+  if (a.dtype() != t.dtype || a.ndim() != t.ndim()) return false;
+  for (size_t d = 0; d < t.shape.size(); ++d)
+    if (t.shape[d] != kUnknownDim && t.shape[d] != a.shape()[d]) return false;
+  return true;
+}
+}  // namespace
+
 std::vector<Array> Function::call(const std::vector<std::optional<Array>>& positional,
                                   const std::map<std::string, Array>& keywords) {
-  std::string fname = name_.empty() ? "function" : "function '" + name_ + "'";
+  const std::string fname = name_.empty() ? std::string("function") : "function '" + name_ + "'";
   if (positional.size() > inputs_.size())
     throw BadArgument(fname + ": expected at most " + std::to_string(inputs_.size()) + " arguments, got " +
                       std::to_string(positional.size()));
@@ -251,10 +264,20 @@ std::vector<Array> Function::call(const std::vector<std::optional<Array>>& posit
     if (args[i]) throw BadArgument(fname + ": argument '" + k + "' given twice");
     args[i] = v;
   }
+  const auto call_start = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+  size_t base_bytes = 0;
+  if (profile_) {
+    reset_peak_memory();
+    base_bytes = memory_stats().in_use_bytes;
+  }
   std::vector<Array> values(num_slots_);
   std::vector<Array> arg_values(inputs_.size());  // kept to the end: outputs must not alias them
   for (size_t i = 0; i < inputs_.size(); ++i) {
     const In& in = inputs_[i];
+    if (args[i] && args[i]->defined() && fits_exactly(in.variable.type(), *args[i])) {
+      values[input_slots_[i]] = arg_values[i] = *args[i];  // the common case: nothing to check or convert
+      continue;
+    }
     std::string what = fname + ", " + input_desc(in, i);
     if (!args[i]) {
       if (!in.value)
@@ -272,7 +295,10 @@ std::vector<Array> Function::call(const std::vector<std::optional<Array>>& posit
     }
   }
   for (const auto& [s, v] : constant_slots_) values[s] = v;
-  for (const auto& [s, v] : shared_slots_) values[s] = v->storage->value;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [s, v] : shared_slots_) values[s] = v->storage->value;
+  }
 
   if (lazy_) run_lazy(values);
   else
@@ -298,7 +324,15 @@ std::vector<Array> Function::call(const std::vector<std::optional<Array>>& posit
     Array v = detach(values[update_slots_[i]]);
     new_values.push_back(v);
   }
+  std::lock_guard<std::mutex> lock(mu_);
   for (size_t i = 0; i < updates_.size(); ++i) updates_[i].first->storage->value = new_values[i];
+  if (profile_) {
+    const size_t peak = memory_stats().peak_in_use_bytes;
+    call_profile_.last_peak_bytes = peak > base_bytes ? peak - base_bytes : 0;
+    call_profile_.peak_bytes = std::max(call_profile_.peak_bytes, call_profile_.last_peak_bytes);
+    call_profile_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - call_start).count();
+    ++call_profile_.calls;
+  }
   return result;
 }
 
@@ -379,8 +413,12 @@ void Function::run_step(size_t k, std::vector<Array>& values, bool release) {
     rethrow_with_node(st.node);
   }
   if (profile_) {
-    step_seconds_[k] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const char* kernel = take_kernel_note();
+    std::lock_guard<std::mutex> lock(mu_);
+    step_seconds_[k] += dt;
     ++step_calls_[k];
+    if (kernel) step_kernel_[k] = kernel;
   }
   for (size_t i = 0; i < outs.size(); ++i) {
     const TensorType& t = st.node->outputs[i].type;
@@ -430,7 +468,10 @@ void Function::run_lazy(std::vector<Array>& values) {
           if (needed.empty()) {
             for (int i = 0; i < n; ++i)
               values[st.out_slots[size_t(i)]] = values[st.in_slots[size_t(take_then ? 1 + i : 1 + n + i)]];
-            if (profile_) ++step_calls_[size_t(k)];
+            if (profile_) {
+              std::lock_guard<std::mutex> lock(mu_);
+              ++step_calls_[size_t(k)];
+            }
             done[k] = 1;
             stack.pop_back();
             continue;
@@ -452,12 +493,15 @@ void Function::run_lazy(std::vector<Array>& values) {
 }
 
 std::vector<OpProfile> Function::profile() const {
+  std::lock_guard<std::mutex> lock(mu_);
   std::map<std::string, OpProfile> by_op;
   for (size_t k = 0; k < steps_.size(); ++k) {
     auto& p = by_op[steps_[k].node->op->name()];
     p.op = steps_[k].node->op->name();
     p.calls += step_calls_[k];
     p.seconds += step_seconds_[k];
+    if (step_kernel_[k] && p.kernel.find(step_kernel_[k]) == std::string::npos)
+      p.kernel += (p.kernel.empty() ? "" : ", ") + std::string(step_kernel_[k]);
   }
   std::vector<OpProfile> r;
   for (auto& [k, v] : by_op) r.push_back(v);
@@ -465,17 +509,35 @@ std::vector<OpProfile> Function::profile() const {
   return r;
 }
 
+CallProfile Function::call_profile() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return call_profile_;
+}
+
 std::string Function::profile_summary() const {
   auto p = profile();
+  const CallProfile c = call_profile();
   double total = 0;
   for (auto& e : p) total += e.seconds;
   std::ostringstream os;
-  os << "Function profiling\n==================\n  Message: " << (name_.empty() ? "<unnamed>" : name_) << "\n"
-     << "  Total time in ops: " << total << "s\n\n  <% time> <sum s> <calls> <Op name>\n";
+  char line[512];
+  os << "Function profiling\n==================\n  Message: " << (name_.empty() ? "<unnamed>" : name_) << "\n";
+  std::snprintf(line, sizeof line,
+                "  Time in %lld calls to Function.__call__: %.6fs (%.3f ms per call)\n"
+                "  Total time in ops: %.6fs (%.1f%% of the calls)\n"
+                "  Memory: peak %.3f MB of buffers above the call's inputs (last call %.3f MB); "
+                "%.1f MB cached for reuse\n\n",
+                (long long)c.calls, c.seconds, c.calls ? 1e3 * c.seconds / double(c.calls) : 0.0, total,
+                c.seconds > 0 ? 100 * total / c.seconds : 0.0, double(c.peak_bytes) / 1e6,
+                double(c.last_peak_bytes) / 1e6, double(memory_stats().cached_bytes) / 1e6);
+  os << line << "  <% time> <sum %> <sum s> <calls> <s per call> <Op name> [kernel]\n";
+  double cum = 0;
   for (auto& e : p) {
-    char line[256];
-    std::snprintf(line, sizeof line, "  %6.1f%%  %.6fs  %6lld  %s\n", total > 0 ? 100 * e.seconds / total : 0.0,
-                  e.seconds, (long long)e.calls, e.op.c_str());
+    const double share = total > 0 ? 100 * e.seconds / total : 0.0;
+    cum += share;
+    std::snprintf(line, sizeof line, "  %6.1f%%  %6.1f%%  %.6fs  %6lld  %.2es  %s%s%s%s\n", share, cum, e.seconds,
+                  (long long)e.calls, e.calls ? e.seconds / double(e.calls) : 0.0, e.op.c_str(),
+                  e.kernel.empty() ? "" : "  [", e.kernel.c_str(), e.kernel.empty() ? "" : "]");
     os << line;
   }
   os << "\n  Optimizer (" << mode_ << "): " << rewrite_stats_.seconds << "s, " << rewrite_stats_.nodes_before

@@ -92,6 +92,15 @@ void Optimizer::set_learning_rate(double lr) {
   set_value(lr_, Array::scalar(lr_.dtype(), lr));
 }
 
+void Optimizer::set_schedule(Schedule schedule) {
+  schedule_ = std::move(schedule);
+  update_learning_rate();
+}
+
+void Optimizer::update_learning_rate() {
+  if (schedule_) set_learning_rate(schedule_(get_value(iterations_, true).item_int()));
+}
+
 std::map<std::string, double> Optimizer::config() const {
   auto c = hyper_;
   c["learning_rate"] = get_learning_rate();

@@ -45,6 +45,7 @@ void save_model_file(const std::string& path, const std::string& metadata, const
     if (name.empty() || name.size() > kMaxFileNameLength)
       throw std::invalid_argument(prefix + ": array names must have 1 to 65535 bytes, got " +
                                   std::to_string(name.size()));
+    if (!io::valid_utf8(name)) throw std::invalid_argument(prefix + ": array names must be UTF-8 text");
     if (!names.insert(name).second) throw std::invalid_argument(prefix + ": array name '" + name + "' is used twice");
     if (!value.defined()) throw std::invalid_argument(prefix + ": array '" + name + "' is undefined");
     if (value.ndim() > kMaxFileRank)
@@ -137,6 +138,11 @@ ModelFile load_model_file(const std::string& path) {
   if (entry_count > kMaxFileEntries)
     io::fail(prefix, "corrupted: " + std::to_string(entry_count) + " entries claimed (at most " +
                          std::to_string(kMaxFileEntries) + ")");
+  // Each entry takes at least 29 bytes of table: a forged count cannot make the
+  // reader reserve more entries than the header could describe.
+  if (entry_count > (header_length - kFixedHeader - metadata_length) / 29)
+    io::fail(prefix, "corrupted: " + std::to_string(entry_count) + " entries cannot fit a table of " +
+                         std::to_string(header_length - kFixedHeader - metadata_length) + " bytes");
   uint32_t hcrc = io::crc32_of(bytes, 60);
   hcrc = io::crc32_of(bytes + kFixedHeader, header_length - kFixedHeader, hcrc);
   // The padding is the one part no checksum covers: it must be zeros, so that
@@ -162,6 +168,7 @@ ModelFile load_model_file(const std::string& path) {
       io::fail(prefix, "corrupted: " + what + " has a name of " + std::to_string(name_length) + " bytes");
     const unsigned char* name = h.take(name_length, "an entry's name");
     std::string nm(reinterpret_cast<const char*>(name), name_length);
+    if (!io::valid_utf8(nm)) io::fail(prefix, "corrupted: " + what + " has a name that is not UTF-8");
     what = "array '" + nm + "'";
     if (!names.insert(nm).second) io::fail(prefix, "corrupted: " + what + " appears twice");
     uint32_t code = h.get<uint32_t>("an entry's dtype"), rank = h.get<uint32_t>("an entry's rank");

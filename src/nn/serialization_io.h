@@ -99,6 +99,9 @@ uint64_t checked_nbytes(const Shape& shape, size_t itemsize, uint64_t limit, con
 // Fails when a bool array holds a byte other than 0 or 1 (C++ bool must not).
 void check_bool_bytes(const unsigned char* p, size_t n, const std::string& prefix, const std::string& what);
 
+// True when `s` is well-formed UTF-8 (names become Python str).
+bool valid_utf8(std::string_view s);
+
 uint32_t crc32_of(const void* p, size_t n, uint32_t crc = 0);
 
 }  // namespace theon::nn::io

@@ -236,6 +236,7 @@ void save_npz(const std::string& path, const std::vector<NamedArray>& arrays) {
   for (const auto& [name, value] : arrays) {
     if (name.empty() || name.size() > 60000)
       throw std::invalid_argument(prefix + ": array names must have 1 to 60000 bytes");
+    if (!io::valid_utf8(name)) throw std::invalid_argument(prefix + ": array names must be UTF-8 text");
     if (!names.insert(name).second) throw std::invalid_argument(prefix + ": array name '" + name + "' is used twice");
     if (!value.defined()) throw std::invalid_argument(prefix + ": array '" + name + "' is undefined");
     if (!npy_descr(value.dtype()))
@@ -247,52 +248,76 @@ void save_npz(const std::string& path, const std::vector<NamedArray>& arrays) {
     m.size = m.header.size() + m.data.nbytes();
     m.crc = io::crc32_of(m.header.data(), m.header.size());
     m.crc = io::crc32_of(m.data.data(), m.data.nbytes(), m.crc);
-    offset += 30 + m.name.size() + m.size;
+    offset += 30 + 20 + m.name.size() + m.size;
     members.push_back(std::move(m));
   }
+  // Always ZIP64 (as NumPy's own local headers): one layout for any size or
+  // count, the 32-bit fields set to 0xFFFFFFFF and the real values in the
+  // ZIP64 extra fields and end record.
   uint64_t cd_size = 0;
-  for (const auto& m : members) cd_size += 46 + m.name.size();
-  if (members.size() >= 0xFFFF || offset + cd_size + 22 >= 0xFFFFFFFFull)
-    throw std::invalid_argument(prefix + ": the archive would need ZIP64 (over 4 GiB or 65535 arrays), which "
-                                         "save_npz does not write; use save_model_file");
+  for (const auto& m : members) cd_size += 46 + 28 + m.name.size();
   io::write_atomically(path, prefix, [&](io::Writer& w) {
-    auto common = [&](const Out& m) {
-      w.u16(20);  // version needed: 2.0
+    auto common = [&](const Out& m, uint16_t extra_len) {
+      w.u16(45);  // version needed: 4.5 (ZIP64)
       w.u16(0);   // flags
       w.u16(0);   // stored
       w.u16(0);   // time
       w.u16(kDosDate);
       w.u32(m.crc);
-      w.u32(uint32_t(m.size));
-      w.u32(uint32_t(m.size));
+      w.u32(0xFFFFFFFF);  // compressed size: in the ZIP64 extra field
+      w.u32(0xFFFFFFFF);  // uncompressed size: likewise
       w.u16(uint16_t(m.name.size()));
-      w.u16(0);  // extra length
+      w.u16(extra_len);
     };
     for (const auto& m : members) {
       w.u32(kLocalSig);
-      common(m);
+      common(m, 20);
       w.bytes(m.name.data(), m.name.size());
+      w.u16(0x0001);
+      w.u16(16);
+      w.u64(m.size);
+      w.u64(m.size);
       w.bytes(m.header.data(), m.header.size());
       w.bytes(m.data.data(), m.data.nbytes());
     }
     for (const auto& m : members) {
       w.u32(kCentralSig);
-      w.u16(20);  // made by: 2.0, MS-DOS attributes
-      common(m);
+      w.u16(45);  // made by: 4.5, MS-DOS attributes
+      common(m, 28);
       w.u16(0);  // comment length
       w.u16(0);  // disk
       w.u16(0);  // internal attributes
       w.u32(0);  // external attributes
-      w.u32(uint32_t(m.offset));
+      w.u32(0xFFFFFFFF);  // local header offset: in the ZIP64 extra field
       w.bytes(m.name.data(), m.name.size());
+      w.u16(0x0001);
+      w.u16(24);
+      w.u64(m.size);
+      w.u64(m.size);
+      w.u64(m.offset);
     }
+    uint64_t zip64_end = offset + cd_size;
+    w.u32(kZip64EndSig);
+    w.u64(44);  // size of the rest of this record
+    w.u16(45);
+    w.u16(45);
+    w.u32(0);
+    w.u32(0);
+    w.u64(members.size());
+    w.u64(members.size());
+    w.u64(cd_size);
+    w.u64(offset);
+    w.u32(kZip64LocatorSig);
+    w.u32(0);
+    w.u64(zip64_end);
+    w.u32(1);  // total disks
     w.u32(kEndSig);
     w.u16(0);
     w.u16(0);
-    w.u16(uint16_t(members.size()));
-    w.u16(uint16_t(members.size()));
-    w.u32(uint32_t(cd_size));
-    w.u32(uint32_t(offset));
+    w.u16(0xFFFF);
+    w.u16(0xFFFF);
+    w.u32(0xFFFFFFFF);
+    w.u32(0xFFFFFFFF);
     w.u16(0);
   });
 }
@@ -374,6 +399,7 @@ std::vector<NamedArray> load_npz(const std::string& path) {
     if (m.method != 0 && m.method != 8)
       io::fail(prefix, "member '" + m.name + "' uses compression method " + std::to_string(m.method) +
                            " (only stored and deflate are supported)");
+    if (!io::valid_utf8(m.name)) io::fail(prefix, "a member name is not UTF-8");
     if (!m.name.empty() && m.name.back() == '/') continue;  // a directory
     members.push_back(std::move(m));
   }

@@ -1,5 +1,6 @@
 // Products of tensors: the 2-d kernel (BLAS or exact loop) and the ops on top of it.
 #include "theon/ops/blas.h"
+#include "theon/runtime/profiling.h"
 
 #include <climits>
 #include <cstdint>
@@ -57,6 +58,7 @@ template <class T>
 void gemm(const char* ta, const char* tb, f_int m, f_int n, f_int k, const T* a, f_int lda, const T* b,
           f_int ldb, T* c, f_int ldc) {
   const T one = 1, zero = 0;
+  note_kernel(std::is_same_v<T, float> ? "openblas sgemm" : "openblas dgemm");
   if constexpr (std::is_same_v<T, float>)
     sgemm_(ta, tb, &m, &n, &k, &one, a, &lda, b, &ldb, &zero, c, &ldc, 1, 1);
   else

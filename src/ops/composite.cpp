@@ -10,6 +10,7 @@
 // each chunk with scratch of its own (elements are independent, so the split
 // changes no bit); small ones run on the calling thread.
 #include "theon/ops/composite.h"
+#include "theon/runtime/profiling.h"
 
 #include <algorithm>
 #include <cstring>
@@ -73,8 +74,14 @@ void convert_run(DType from, const char* src, int64_t ss, DType to, char* dst, i
     visit_dtype(from, [&](auto f) {
       using From = decltype(f);
       if (ss == int64_t(sizeof(From)) && ds == int64_t(sizeof(To))) {  // vectorizable
-        const From* f_ = reinterpret_cast<const From*>(src);
         To* t_ = reinterpret_cast<To*>(dst);
+        if constexpr (std::is_same_v<From, bool> && std::is_arithmetic_v<To>) {
+          // bool holds 0 or 1: read as bytes, which GCC vectorizes (it does not for bool loads).
+          const uint8_t* b_ = reinterpret_cast<const uint8_t*>(src);
+          for (int64_t i = 0; i < n; ++i) t_[i] = To(b_[i]);
+          return;
+        }
+        const From* f_ = reinterpret_cast<const From*>(src);
         for (int64_t i = 0; i < n; ++i) t_[i] = convert<To>(f_[i]);
         return;
       }
@@ -489,9 +496,15 @@ struct Pass {
     // Elements [begin, end) of the layout, with scratch buffers of its own.
     auto work = [&](int64_t begin, int64_t end) {
       const size_t nslots = size_t(num_slots) + kTemps + spread.size();
-      // 8-byte aligned (the widest dtype); every value is written before it is read.
-      std::unique_ptr<uint64_t[]> scratch = std::make_unique_for_overwrite<uint64_t[]>(nslots * size_t(kBlock));
-      auto buf = [&](size_t k) { return reinterpret_cast<char*>(scratch.get() + k * size_t(kBlock)); };
+      // No block is longer than the range, so small arrays (a loop step's rows)
+      // get small scratch buffers instead of paying for kBlock-element ones.
+      const size_t blk = size_t(std::min<int64_t>(kBlock, end - begin));
+      // 8-byte aligned (the widest dtype); every value is written before it is
+      // read. Kept per thread across calls: no allocation in steady state (a
+      // Composite never runs another op while its blocks are computed).
+      thread_local std::vector<uint64_t> scratch;
+      if (scratch.size() < nslots * blk) scratch.resize(nslots * blk);
+      auto buf = [&](size_t k) { return reinterpret_cast<char*>(scratch.data() + k * blk); };
       char* tmp[kTemps];
       for (int k = 0; k < kTemps; ++k) tmp[k] = buf(size_t(num_slots) + size_t(k));
       struct Ref {
@@ -588,6 +601,7 @@ struct Pass {
 }  // namespace
 
 void Composite::perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const {
+  note_kernel("fused blocks of 1024");
   const int ni = num_inputs();
   if (int(inputs.size()) != ni) bad("expected " + std::to_string(ni) + " inputs, got " + std::to_string(inputs.size()));
   // Decided before any view of the inputs is taken: only the caller holds these buffers.

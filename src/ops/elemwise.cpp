@@ -1,5 +1,6 @@
 // Elementwise ops: type rules, static broadcasting and the generic kernel.
 #include "theon/ops/elemwise.h"
+#include "theon/runtime/profiling.h"
 
 #include "theon/runtime/thread_pool.h"
 
@@ -7,6 +8,7 @@
 #include <stdexcept>
 
 #include "scalar_functions.h"
+#include "vector_math.h"
 #include "theon/ops/shape.h"
 #include "theon/runtime/strided.h"
 
@@ -168,6 +170,13 @@ void loop_typed(std::array<char*, N + 1> p, std::array<int64_t, N + 1> s, int64_
   }());
   bool unit = s[0] == int64_t(sizeof(R));
   for (size_t k = 1; k <= N; ++k) unit = unit && s[k] == int64_t(sizeof(T));
+  if constexpr (N == 1 && std::is_floating_point_v<T> && std::is_same_v<R, T> && detail::vec_fn_of<Fn> != detail::VecFn::none) {
+    // Transcendentals go through SLEEF's vector functions, strided runs via a
+    // contiguous block, so every value takes the same code path.
+    if (unit) detail::vec_apply(detail::vec_fn_of<Fn>, reinterpret_cast<const T*>(p[1]), reinterpret_cast<T*>(p[0]), n);
+    else detail::vec_apply_strided<T>(detail::vec_fn_of<Fn>, p[1], s[1], p[0], s[0], n);
+    return;
+  }
   if (unit) {
     // Unit strides (every scratch block of a Composite, contiguous arrays): an
     // indexed loop the compiler vectorizes where Fn allows (exact arithmetic,
@@ -186,6 +195,24 @@ void loop_typed(std::array<char*, N + 1> p, std::array<int64_t, N + 1> s, int64_
       for (int64_t i = 0; i < n; ++i) o[i] = Fn::f(a[i], b[i], c[i]);
     }
     return;
+  }
+  if constexpr (N == 2) {
+    // One operand broadcast along the run (x * 2, maximum(x, 0)): the same
+    // Fn::f per element with that operand held in a register, vectorized.
+    const bool out_unit = s[0] == int64_t(sizeof(R));
+    R* o = reinterpret_cast<R*>(p[0]);
+    if (out_unit && s[1] == int64_t(sizeof(T)) && s[2] == 0) {
+      const T* a = reinterpret_cast<const T*>(p[1]);
+      const T b = *reinterpret_cast<const T*>(p[2]);
+      for (int64_t i = 0; i < n; ++i) o[i] = Fn::f(a[i], b);
+      return;
+    }
+    if (out_unit && s[1] == 0 && s[2] == int64_t(sizeof(T))) {
+      const T a = *reinterpret_cast<const T*>(p[1]);
+      const T* b = reinterpret_cast<const T*>(p[2]);
+      for (int64_t i = 0; i < n; ++i) o[i] = Fn::f(a, b[i]);
+      return;
+    }
   }
   auto at = [&](size_t k, int64_t i) { return *reinterpret_cast<const T*>(p[k] + i * s[k]); };
   R* o = reinterpret_cast<R*>(p[0]);
@@ -417,8 +444,24 @@ Array elemwise_eval(ScalarOpId id, const std::vector<Array>& inputs, int inplace
   return out.dtype() == res ? out : out.astype(res);
 }
 
+namespace {
+// Whether the op's float loop runs on the vector functions (vector_math.h).
+bool uses_vector_math(ScalarOpId id) {
+  switch (id) {
+#define THEON_ELEMWISE(name, arity, r) \
+  case ScalarOpId::name:               \
+    return detail::vec_fn_of<detail::ScalarFn<ScalarOpId::name>> != detail::VecFn::none;
+#include "theon/ops/elemwise.def"
+#undef THEON_ELEMWISE
+  }
+  return false;
+}
+}  // namespace
+
 void Elemwise::perform(const std::vector<Array>& inputs, std::vector<Array>& outputs) const {
   outputs[0] = elemwise_eval(id_, inputs, inplace_);
+  static const std::string sleef = std::string("sleef ") + detail::vec_isa();
+  note_kernel(is_float(outputs[0].dtype()) && uses_vector_math(id_) ? sleef.c_str() : "c++ loop");
 }
 
 Var elemwise(ScalarOpId id, std::vector<Var> inputs) {

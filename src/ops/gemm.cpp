@@ -1,5 +1,6 @@
 // Gemm, Gemv and Ger: a product and an addition in one BLAS call (see theon/ops/gemm.h).
 #include "theon/ops/gemm.h"
+#include "theon/runtime/profiling.h"
 
 #include <algorithm>
 #include <climits>
@@ -124,6 +125,7 @@ void run_gemm(const Array& x, const Array& y, T alpha, T beta, Array& out) {
   const char* tb = B.row_major ? "N" : "T";
   const char* ta = A.row_major ? "N" : "T";
   const f_int ldb = B.ld, lda = A.ld;
+  note_kernel(std::is_same_v<T, float> ? "openblas sgemm" : "openblas dgemm");
   if constexpr (std::is_same_v<T, float>)
     sgemm_(tb, ta, &fn, &fm, &fk, &alpha, B.p, &ldb, A.p, &lda, &beta, out.data_as<T>(), &ldc, 1, 1);
   else

@@ -3,6 +3,7 @@
 #include "theon/ops/nnet.h"
 
 #include "reduce_kernels.h"
+#include "vector_math.h"
 #include "theon/runtime/thread_pool.h"
 
 #include <cmath>
@@ -39,7 +40,8 @@ void softmax_rows(const C* src, C* dst, int64_t rows, int64_t n, bool log) {
       const C* p = src + r * n;
       C* q = dst + r * n;
       const C m = reduce_kernels::extreme_run(p, n, true);  // NaN anywhere makes the row NaN
-      for (int64_t i = 0; i < n; ++i) q[i] = std::exp(p[i] - m);
+      for (int64_t i = 0; i < n; ++i) q[i] = p[i] - m;
+      detail::vec_apply(detail::VecFn::exp, q, q, n);  // the elementwise exp's vector code
       const double s = reduce_kernels::sum_run<double>(q, n);
       if (log) {
         const C ls = C(std::log(s));

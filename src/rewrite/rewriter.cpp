@@ -5,6 +5,8 @@
 #include <deque>
 #include <stdexcept>
 
+#include "theon/ops/scan.h"
+
 namespace theon {
 
 const char* phase_name(Phase p) {
@@ -53,6 +55,7 @@ RewriteDB& rewrite_db() {
     register_constant_folding(d);
     register_canonicalize_rewrites(d);
     register_inline_rewrites(d);
+    register_scan_rewrites(d);
     register_stabilize_rewrites(d);
     register_specialize_rewrites(d);
     register_fusion_rewrites(d);

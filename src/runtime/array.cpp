@@ -7,18 +7,17 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "theon/runtime/allocator.h"
 #include "theon/runtime/strided.h"
 
 namespace theon {
 
 std::shared_ptr<Buffer> Buffer::allocate(size_t nbytes) {
-  size_t n = (std::max<size_t>(nbytes, 1) + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, n);
-  if (!p) throw std::bad_alloc();
+  void* p = detail::host_alloc(nbytes);
   auto b = std::make_shared<Buffer>();
   b->data = p;
   b->nbytes = nbytes;
-  b->owner = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  b->owner = std::shared_ptr<void>(p, [nbytes](void* q) { detail::host_free(q, nbytes); });
   return b;
 }
 

@@ -222,6 +222,23 @@ TEST(NnOptimizers, BuildCreatesSlotsBeforeUpdates) {
   EXPECT_THROW(opt->build({g}), std::invalid_argument);
 }
 
+TEST(NnOptimizers, ScheduleOverIterations) {
+  Var w = shared(Array::from_vector(Vec{0.0}), "w");
+  auto opt = nn::sgd(1.0);
+  opt->set_schedule(nn::step_decay(1.0, 0.5, 2));
+  auto f = function({}, {}, FunctionOptions{.updates = opt->get_updates(sum(w), {w})});
+  for (int s = 0; s < 5; ++s) {
+    opt->update_learning_rate();
+    (*f)({});
+  }
+  // Rates 1, 1, 0.5, 0.5, 0.25 on a gradient of 1.
+  EXPECT_EQ(get_value(w).item_double(), -3.25);
+  EXPECT_EQ(opt->get_learning_rate(), 0.25);
+  opt->set_schedule({});
+  opt->update_learning_rate();
+  EXPECT_EQ(opt->get_learning_rate(), 0.25);
+}
+
 TEST(NnOptimizers, LeastSquaresLossDecreases) {
   // Fit y = X @ w_true; every optimizer must lower the loss within 30 steps.
   Array X = Array::empty(DType::Float64, {8, 3});

@@ -187,19 +187,28 @@ TEST(NnSerialization, ForgedHugeTensorIsRejectedBeforeAllocating) {
     EXPECT_NE(std::string(e.what()).find("more bytes than the file holds"), std::string::npos) << e.what();
   }
   // A product of dims that overflows 64 bits.
-  std::string t = read_bytes(path);
   nn::save_model_file(path, "", {{"w", Array::zeros(DType::Float64, {4, 4})}});
-  t = read_bytes(path);
+  std::string t = read_bytes(path);
   put(t, dim_at, uint64_t(1) << 40);
   put(t, dim_at + 8, uint64_t(1) << 40);
   fix_header_crc(t);
   write_bytes(path, t);
   EXPECT_THROW(nn::load_model_file(path), std::runtime_error);
-  // An absurd entry count.
-  put(t, 32, uint64_t(1) << 62);
+  // Absurd entry counts: past the limit, and more than the table could describe.
+  for (uint64_t count : {uint64_t(1) << 62, uint64_t(1000)}) {
+    put(t, 32, count);
+    fix_header_crc(t);
+    write_bytes(path, t);
+    EXPECT_THROW(nn::load_model_file(path), std::runtime_error) << count;
+  }
+  // A name that is not UTF-8 (it would become a Python str).
+  nn::save_model_file(path, "", {{"w", Array::zeros(DType::Float64, {4})}});
+  t = read_bytes(path);
+  t[68] = char(0xFF);
   fix_header_crc(t);
   write_bytes(path, t);
   EXPECT_THROW(nn::load_model_file(path), std::runtime_error);
+  EXPECT_THROW(nn::save_model_file(path, "", {{"\xC3(", Array::zeros(DType::Float64, {4})}}), std::invalid_argument);
   fs::remove_all(dir);
 }
 

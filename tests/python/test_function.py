@@ -448,6 +448,25 @@ def test_profile_summary():
     assert "exp" in s
 
 
+def test_profile_stats_like_theano(capsys):
+    x = T.fmatrix("x")
+    w = theano.shared(np.ones((64, 32), dtype="float32"), name="w")
+    f = theano.function([x], T.tanh(T.dot(x, w)).sum(), profile=True)
+    for _ in range(3):
+        f(np.ones((16, 64), dtype="float32"))
+    p = f.profile
+    assert p.fct_callcount == 3 and p.fct_call_time > 0
+    stats = {op: (n, s, k) for op, n, s, k in p.op_stats}
+    assert all(n == 3 for n, _, _ in stats.values())
+    kernels = " ".join(k for _, _, k in stats.values())
+    assert "openblas" in kernels            # the matrix product went to BLAS
+    assert p.peak_memory_bytes >= 16 * 32 * 4  # at least the product's result was live
+    p.summary()
+    out = capsys.readouterr().out
+    assert "Time in 3 calls to Function.__call__" in out and "Memory: peak" in out
+    assert theano.function([x], x + 1).profile is None
+
+
 def test_many_calls_do_not_leak_or_mutate_inputs():
     x = T.dvector("x")
     a = np.arange(5.0)

@@ -294,3 +294,21 @@ def test_state_save_and_restore_continues_identically():
     assert int(opt2.iterations.get_value()) == 5
     with pytest.raises(ValueError, match="shape"):
         opt2.set_weights([np.zeros(7)] * len(saved_state))
+
+
+def test_schedule_as_learning_rate_counts_iterations():
+    # Keras-style: the schedule is evaluated at the number of steps taken.
+    for sched in (S.StepDecay(1.0, 0.5, 2), lambda step: 0.5 ** (step // 2)):
+        opt = O.SGD(learning_rate=sched)
+        assert opt.learning_rate == 1.0 and opt.learning_rate_schedule is sched
+        w = theon.shared(np.array([0.0]), name="w")
+        f = theon.function([], [], updates=opt.get_updates(T.sum(w), [w]))
+        for _ in range(5):
+            opt.update_learning_rate()
+            f()
+        np.testing.assert_array_equal(w.get_value(), [-(1 + 1 + 0.5 + 0.5 + 0.25)])
+    plain = O.Adam(0.01)
+    plain.update_learning_rate()
+    assert plain.learning_rate == 0.01 and plain.learning_rate_schedule is None
+    with pytest.raises(TypeError, match="base class"):
+        O.Optimizer(0.1)

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -73,6 +74,15 @@ struct OpProfile {
   std::string op;
   int64_t calls = 0;
   double seconds = 0;
+  std::string kernel;  // the implementation the op reported (note_kernel), "" when none
+};
+
+// Whole-call figures of a profiling Function.
+struct CallProfile {
+  int64_t calls = 0;
+  double seconds = 0;             // wall time inside calls, argument checks and updates included
+  size_t peak_bytes = 0;          // the most bytes of buffers live at once above the call's start, any call
+  size_t last_peak_bytes = 0;     // the same for the last call
 };
 
 // DebugMode: one replacement the optimizer made, re-checked on every call.
@@ -102,7 +112,12 @@ class Function {
   // Which rewrites fired and how often, how long the optimizer took, node counts.
   const std::map<std::string, int>& rewrites_applied() const { return rewrite_stats_.applied; }
   const RewriteStats& rewrite_stats() const { return rewrite_stats_; }
+  // Per-op profile (Theano's profile=True), slowest first, and whole-call
+  // figures; printed like Theano's by profile_summary(). Calls from several
+  // threads at once are safe: each call has its own value slots, shared
+  // values are read and updates applied under a per-function lock.
   std::vector<OpProfile> profile() const;
+  CallProfile call_profile() const;
   std::string profile_summary() const;
 
  private:
@@ -132,6 +147,9 @@ class Function {
   std::vector<int> output_slots_, update_slots_;
   std::vector<double> step_seconds_;
   std::vector<int64_t> step_calls_;
+  std::vector<const char*> step_kernel_;
+  CallProfile call_profile_;
+  mutable std::mutex mu_;  // shared values in/out and profile counters
   RewriteStats rewrite_stats_;
   bool lazy_ = false;          // the graph has ifelse: run what the outputs demand
   std::vector<int> producer_;  // slot -> step computing it (-1: input, constant, shared)

@@ -32,6 +32,7 @@
 
 #include "theon/compile/function.h"
 #include "theon/graph/node.h"
+#include "theon/nn/schedules.h"
 
 namespace theon::nn {
 
@@ -85,6 +86,14 @@ class Optimizer {
   const Var& learning_rate() const { return lr_; }
   double get_learning_rate() const;
   void set_learning_rate(double lr);
+  // A schedule over batches, as Keras's optimizer-level schedules: once set,
+  // update_learning_rate() sets the rate to schedule(iterations), the number of
+  // steps taken; the training loop calls it before each step. An empty
+  // schedule removes it. Setting one applies schedule(iterations) at once.
+  void set_schedule(Schedule schedule);
+  const Schedule& schedule() const { return schedule_; }
+  // With a schedule: set_learning_rate(schedule(iterations)); otherwise nothing.
+  void update_learning_rate();
   // Steps taken (the int64 shared scalar `iterations`).
   const Var& iterations() const { return iterations_; }
   const Clipping& clipping() const { return clip_; }
@@ -111,6 +120,7 @@ class Optimizer {
   std::map<std::string, double> hyper_;
   Clipping clip_;
   Var lr_, iterations_;
+  Schedule schedule_;
   struct Slots {
     Var param;
     std::vector<std::pair<std::string, Var>> slots;

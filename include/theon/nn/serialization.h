@@ -64,9 +64,8 @@ void save_model_file(const std::string& path, const std::string& metadata, const
 ModelFile load_model_file(const std::string& path);
 
 // Writes a NumPy .npz archive: member "<name>.npy" per array, stored
-// uncompressed. bfloat16 has no NumPy dtype and is refused (convert to
-// float32 first, or use save_model_file); archives past 4 GiB are refused
-// (no ZIP64 writing).
+// uncompressed, in ZIP64 form (any size or count). bfloat16 has no NumPy
+// dtype and is refused (convert to float32 first, or use save_model_file).
 void save_npz(const std::string& path, const std::vector<NamedArray>& arrays);
 // Reads every .npy member of a .npz archive (stored or deflated; ZIP64
 // sizes accepted), names without ".npy", in archive order; Fortran-order and

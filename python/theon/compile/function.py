@@ -48,6 +48,37 @@ def _pairs(x, what):
     return pairs
 
 
+class ProfileStats:
+    """Per-op times, calls and kernels, whole-call time and peak memory of a profiling function."""
+
+    def __init__(self, core):
+        self._core = core
+
+    @property
+    def op_stats(self):
+        """``[(op, calls, seconds, kernel)]``, slowest first."""
+        kernels = self._core.profile_kernels()
+        return [(op, n, s, kernels.get(op, "")) for op, n, s in self._core.profile()]
+
+    @property
+    def fct_callcount(self):
+        return self._core.call_profile()[0]
+
+    @property
+    def fct_call_time(self):
+        return self._core.call_profile()[1]
+
+    @property
+    def peak_memory_bytes(self):
+        """The most bytes of buffers live at once during a call, above what the call started with."""
+        return self._core.call_profile()[2]
+
+    def summary(self, file=None):
+        """Prints the profile like Theano's ``ProfileStats.summary()``."""
+        import sys
+        print(self._core.profile_summary(), file=file or sys.stdout)
+
+
 class Function:
     """A compiled theon function. Call it with arrays (positionally or by name)."""
 
@@ -89,6 +120,12 @@ class Function:
 
     def profile_summary(self):
         return self._core.profile_summary()
+
+    @property
+    def profile(self):
+        """Theano's ``f.profile``: a ProfileStats of a function compiled with ``profile=True``
+        (or ``theon.config.profile``), else None."""
+        return ProfileStats(self._core) if self._core.profiling else None
 
     @property
     def maker(self):

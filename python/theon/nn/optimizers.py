@@ -18,6 +18,7 @@ differences from torch.optim noted there. The state (``iterations``, the
 import numpy as np
 
 from theon import _core
+from theon.nn import schedules as _schedules
 
 _nn = _core.nn
 
@@ -37,14 +38,38 @@ class Optimizer:
 
     _name = None  # the C++ factory's name
 
-    def __init__(self, **kwargs):
-        self._opt = getattr(_nn, self._name)(**kwargs)
+    def __init__(self, learning_rate, **kwargs):
+        if self._name is None:
+            raise TypeError("Optimizer is a base class: use SGD, Adam, AdamW, RMSprop, Adagrad or Adadelta")
+        # A schedule (any callable step -> rate) as the learning rate: evaluated
+        # at the iteration count by update_learning_rate(), as in Keras.
+        self._schedule = learning_rate if callable(learning_rate) else None
+        lr = float(learning_rate(0)) if self._schedule is not None else learning_rate
+        self._opt = getattr(_nn, self._name)(learning_rate=lr, **kwargs)
+        if isinstance(learning_rate, _schedules.LearningRateSchedule):
+            # theon's schedules are C++ functions: the C++ optimizer holds it, so
+            # a training loop in C++ (Optimizer::update_learning_rate) applies it too.
+            self._opt.set_schedule(learning_rate._fn)
 
     @classmethod
     def _wrap(cls, core_opt):
         self = cls.__new__(cls)
         self._opt = core_opt
+        self._schedule = None
         return self
+
+    @property
+    def learning_rate_schedule(self):
+        """The schedule given as ``learning_rate`` (None for a number)."""
+        return self._schedule
+
+    def update_learning_rate(self):
+        """With a schedule as learning rate: sets the rate to ``schedule(iterations)``
+        (steps taken so far). The training loop calls it before each step."""
+        if self._opt.has_schedule():
+            self._opt.update_learning_rate()
+        elif self._schedule is not None:
+            self.learning_rate = float(self._schedule(int(self.iterations.get_value())))
 
     @property
     def name(self):
@@ -106,7 +131,8 @@ class Optimizer:
             v.set_value(np.asarray(w, dtype=v.get_value(borrow=True).dtype))
 
     def get_config(self):
-        """Hyperparameters by Keras's names, plus ``name``; ``from_config`` rebuilds the optimizer."""
+        """Hyperparameters by Keras's names, plus ``name``; ``from_config`` rebuilds the optimizer
+        (with the current learning rate: a schedule is not part of the config)."""
         c = {k: (bool(v) if k in _BOOL_KEYS else v) for k, v in self._opt.config().items()}
         c["name"] = self.name
         return c
@@ -130,7 +156,7 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, clipnorm=None,
                  global_clipnorm=None, clipvalue=None):
-        super().__init__(learning_rate=learning_rate, momentum=momentum, nesterov=nesterov,
+        super().__init__(learning_rate, momentum=momentum, nesterov=nesterov,
                          weight_decay=weight_decay, clipnorm=clipnorm, global_clipnorm=global_clipnorm,
                          clipvalue=clipvalue)
 
@@ -141,7 +167,7 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, weight_decay=0.0,
                  clipnorm=None, global_clipnorm=None, clipvalue=None):
-        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad,
+        super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad,
                          weight_decay=weight_decay, clipnorm=clipnorm, global_clipnorm=global_clipnorm,
                          clipvalue=clipvalue)
 
@@ -152,7 +178,7 @@ class AdamW(Optimizer):
 
     def __init__(self, learning_rate=1e-3, weight_decay=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
                  clipnorm=None, global_clipnorm=None, clipvalue=None):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, beta_1=beta_1, beta_2=beta_2,
+        super().__init__(learning_rate, weight_decay=weight_decay, beta_1=beta_1, beta_2=beta_2,
                          epsilon=epsilon, amsgrad=amsgrad, clipnorm=clipnorm, global_clipnorm=global_clipnorm,
                          clipvalue=clipvalue)
 
@@ -163,7 +189,7 @@ class RMSprop(Optimizer):
 
     def __init__(self, learning_rate=1e-3, rho=0.9, epsilon=1e-7, momentum=0.0, centered=False, clipnorm=None,
                  global_clipnorm=None, clipvalue=None):
-        super().__init__(learning_rate=learning_rate, rho=rho, epsilon=epsilon, momentum=momentum, centered=centered,
+        super().__init__(learning_rate, rho=rho, epsilon=epsilon, momentum=momentum, centered=centered,
                          clipnorm=clipnorm, global_clipnorm=global_clipnorm, clipvalue=clipvalue)
 
 
@@ -173,7 +199,7 @@ class Adagrad(Optimizer):
 
     def __init__(self, learning_rate=0.01, initial_accumulator_value=0.1, epsilon=1e-7, clipnorm=None,
                  global_clipnorm=None, clipvalue=None):
-        super().__init__(learning_rate=learning_rate, initial_accumulator_value=initial_accumulator_value,
+        super().__init__(learning_rate, initial_accumulator_value=initial_accumulator_value,
                          epsilon=epsilon, clipnorm=clipnorm, global_clipnorm=global_clipnorm, clipvalue=clipvalue)
 
 
@@ -183,7 +209,7 @@ class Adadelta(Optimizer):
 
     def __init__(self, learning_rate=1.0, rho=0.95, epsilon=1e-7, clipnorm=None, global_clipnorm=None,
                  clipvalue=None):
-        super().__init__(learning_rate=learning_rate, rho=rho, epsilon=epsilon, clipnorm=clipnorm,
+        super().__init__(learning_rate, rho=rho, epsilon=epsilon, clipnorm=clipnorm,
                          global_clipnorm=global_clipnorm, clipvalue=clipvalue)
 
 
