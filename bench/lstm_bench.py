@@ -144,7 +144,7 @@ def main():
     import theon
     if a.threads:
         theon.config.num_threads = a.threads
-    threads = theon.config.num_threads
+    threads = theon.config.num_threads or os.cpu_count()
     os.environ.setdefault("XLA_FLAGS", f"--xla_cpu_multi_thread_eigen=true intra_op_parallelism_threads={threads}")
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     rng = np.random.default_rng(1)

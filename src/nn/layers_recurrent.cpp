@@ -94,10 +94,10 @@ RNNOutput rnn_forward(RNNKind kind, int64_t u, const RNNOptions& o, const RNNWei
       in_bias = w.bias;
     }
   }
-  // The input projection of every step at once: (batch, time, g*u) -> (time, batch, g*u).
-  Var xw = dot(x, cast(w.kernel, dt));
+  // The input projection of every step at once, time-major (time, batch, g*u):
+  // the loop walks the leading axis, and the bias gradient then sums a contiguous array.
+  Var xw = dot(dimshuffle(x, {1, 0, 2}), cast(w.kernel, dt));
   if (in_bias.defined()) xw = xw + cast(in_bias, dt);
-  xw = dimshuffle(xw, {1, 0, 2});
   Var m;  // (time, batch, 1) of 0/1 in x's dtype
   if (mask.defined()) m = dimshuffle(cast(neq(mask, constant(0.0, mask.dtype())), dt), {1, 0, -1});
 
