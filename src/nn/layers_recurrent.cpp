@@ -22,45 +22,36 @@ const char* rnn_kind_name(RNNKind kind) {
 
 namespace {
 
-// z[..., k*u:(k+1)*u]: gate k of a (batch, gates*u) pre-activation.
+// Columns k*u:(k+1)*u of the last axis: gate k of a (..., gates*u) tensor.
 Var gate(const Var& z, int k, int64_t u) {
-  return subtensor(z, {IndexItem::slice(), IndexItem::slice(int64_t(k) * u, int64_t(k + 1) * u)});
+  Index idx(size_t(z.ndim() - 1), IndexItem::slice());
+  idx.push_back(IndexItem::slice(int64_t(k) * u, int64_t(k + 1) * u));
+  return subtensor(z, idx);
 }
 
-// One step of the cell. xw: this step's input projection (batch, g*u) with the
-// input bias; states: h (and c); rk: the recurrent kernel; rb: GRU's recurrent
-// bias (undefined otherwise). Returns the new states, h first.
-std::vector<Var> cell_step(RNNKind kind, int64_t u, const RNNOptions& o, const Var& xw, const std::vector<Var>& st,
-                           const Var& rk, const Var& rb) {
+// One step of the cell, one tensor per gate (slicing one (batch, g*u) product
+// inside the loop makes the backward loop scatter into zeros per gate and per
+// step; separate (u, u) products cost less overall). xg: the gates' input
+// projections (batch, u) with the input bias; st: h (and c); rk: the gates'
+// recurrent kernels (u, u); rb: GRU's recurrent biases (empty otherwise).
+// Returns the new states, h first.
+std::vector<Var> cell_step(RNNKind kind, const RNNOptions& o, const std::vector<Var>& xg, const std::vector<Var>& st,
+                           const std::vector<Var>& rk, const std::vector<Var>& rb) {
   const Var& h = st[0];
   auto act = [&](const Var& v) { return activation(o.activation, v); };
   auto ract = [&](const Var& v) { return activation(o.recurrent_activation, v); };
+  auto rec = [&](int k) { return rb.empty() ? dot(h, rk[size_t(k)]) : dot(h, rk[size_t(k)]) + rb[size_t(k)]; };
   switch (kind) {
     case RNNKind::SimpleRNN:
-      return {act(xw + dot(h, rk))};
+      return {act(xg[0] + rec(0))};
     case RNNKind::LSTM: {
-      Var z = xw + dot(h, rk);
-      Var i = ract(gate(z, 0, u)), f = ract(gate(z, 1, u)), g = act(gate(z, 2, u)), og = ract(gate(z, 3, u));
+      Var i = ract(xg[0] + rec(0)), f = ract(xg[1] + rec(1)), g = act(xg[2] + rec(2)), og = ract(xg[3] + rec(3));
       Var c = f * st[1] + i * g;
       return {og * act(c), c};
     }
     case RNNKind::GRU: {
-      Var hh;
-      Var z, r;
-      if (o.reset_after) {
-        Var rz = dot(h, rk);
-        if (rb.defined()) rz = rz + rb;
-        z = ract(gate(xw, 0, u) + gate(rz, 0, u));
-        r = ract(gate(xw, 1, u) + gate(rz, 1, u));
-        hh = act(gate(xw, 2, u) + r * gate(rz, 2, u));
-      } else {
-        Var uzr = subtensor(rk, {IndexItem::slice(), IndexItem::slice(int64_t(0), 2 * u)});
-        Var uh = subtensor(rk, {IndexItem::slice(), IndexItem::slice(2 * u, 3 * u)});
-        Var rz = dot(h, uzr);
-        z = ract(gate(xw, 0, u) + gate(rz, 0, u));
-        r = ract(gate(xw, 1, u) + gate(rz, 1, u));
-        hh = act(gate(xw, 2, u) + dot(r * h, uh));
-      }
+      Var z = ract(xg[0] + rec(0)), r = ract(xg[1] + rec(1));
+      Var hh = o.reset_after ? act(xg[2] + r * rec(2)) : act(xg[2] + dot(r * h, rk[2]));
       return {z * h + (1.0 - z) * hh};
     }
   }
@@ -107,12 +98,19 @@ RNNOutput rnn_forward(RNNKind kind, int64_t u, const RNNOptions& o, const RNNWei
     init.assign(size_t(n_states), z);
   }
   for (auto& s : init) s = cast(s, dt);
+  int g = rnn_gate_count(kind);
+  std::vector<Var> xgs, rks, rbs;  // per gate: (time, batch, u) inputs, (u, u) kernels, recurrent biases
   Var rk = cast(w.recurrent_kernel, dt);
-  if (rec_bias.defined()) rec_bias = cast(rec_bias, dt);
+  for (int k = 0; k < g; ++k) {
+    xgs.push_back(g == 1 ? xw : gate(xw, k, u));
+    rks.push_back(g == 1 ? rk : gate(rk, k, u));
+    if (rec_bias.defined()) rbs.push_back(gate(cast(rec_bias, dt), k, u));
+  }
 
   // A step with the mask: masked rows keep their previous state.
-  auto step = [&](const Var& xw_t, const Var& m_t, const std::vector<Var>& st, const Var& rk_, const Var& rb_) {
-    std::vector<Var> nst = cell_step(kind, u, o, xw_t, st, rk_, rb_);
+  auto step = [&](const std::vector<Var>& xg, const Var& m_t, const std::vector<Var>& st, const std::vector<Var>& rk_,
+                  const std::vector<Var>& rb_) {
+    std::vector<Var> nst = cell_step(kind, o, xg, st, rk_, rb_);
     if (m_t.defined())
       for (size_t k = 0; k < nst.size(); ++k) nst[k] = st[k] + m_t * (nst[k] - st[k]);
     return nst;
@@ -126,30 +124,37 @@ RNNOutput rnn_forward(RNNKind kind, int64_t u, const RNNOptions& o, const RNNWei
     for (int64_t i = 0; i < T; ++i) {
       int64_t t = o.go_backwards ? T - 1 - i : i;
       Var m_t = m.defined() ? subtensor(m, {IndexItem::integer(t)}) : Var();
-      st = step(subtensor(xw, {IndexItem::integer(t)}), m_t, st, rk, rec_bias);
+      std::vector<Var> xg;
+      for (const auto& s : xgs) xg.push_back(subtensor(s, {IndexItem::integer(t)}));
+      st = step(xg, m_t, st, rks, rbs);
       hs.push_back(expand_dims(st[0], 0));
     }
     traces.push_back(hs.size() == 1 ? hs[0] : concatenate(hs, 0));
     for (size_t k = 1; k < st.size(); ++k) traces.push_back(expand_dims(st[k], 0));  // only the last is read
   } else {
-    std::vector<ScanSequence> seqs{ScanSequence{xw}};
+    std::vector<ScanSequence> seqs;
+    for (const auto& s : xgs) seqs.push_back(ScanSequence{s});
     if (m.defined()) seqs.push_back(ScanSequence{m});
     std::vector<ScanOutput> outs;
     for (const auto& s : init) outs.push_back(ScanOutput{s});
-    std::vector<Var> nonseq{rk};
-    if (rec_bias.defined()) nonseq.push_back(rec_bias);
+    std::vector<Var> nonseq = rks;
+    nonseq.insert(nonseq.end(), rbs.begin(), rbs.end());
     bool has_m = m.defined();
-    bool has_rb = rec_bias.defined();
+    size_t n_rb = rbs.size();
     auto r = scan(
         [&](const std::vector<Var>& a) {
+          auto take_n = [&](size_t& i, size_t n) {
+            std::vector<Var> v(a.begin() + long(i), a.begin() + long(i + n));
+            i += n;
+            return v;
+          };
           size_t i = 0;
-          Var xw_t = a[i++];
+          std::vector<Var> xg = take_n(i, size_t(g));
           Var m_t = has_m ? a[i++] : Var();
-          std::vector<Var> st(a.begin() + long(i), a.begin() + long(i) + n_states);
-          i += size_t(n_states);
-          Var rk_ = a[i++];
-          Var rb_ = has_rb ? a[i++] : Var();
-          return ScanStepResult{step(xw_t, m_t, st, rk_, rb_)};
+          std::vector<Var> st = take_n(i, size_t(n_states));
+          std::vector<Var> rk_ = take_n(i, size_t(g));
+          std::vector<Var> rb_ = take_n(i, n_rb);
+          return ScanStepResult{step(xg, m_t, st, rk_, rb_)};
         },
         seqs, outs, nonseq,
         ScanOptions{.go_backwards = o.go_backwards, .name = std::string(rnn_kind_name(kind))});
