@@ -38,6 +38,7 @@ parser.add_argument("--temperature", type=float, default=0.6)
 parser.add_argument("--sample-len", type=int, default=300)
 parser.add_argument("--quick", action="store_true", help="a small model for a few seconds (tests)")
 args = parser.parse_args()
+sys.stdout.reconfigure(line_buffering=True)  # progress shows up when piped too
 if args.quick:
     args.epochs, args.seq_len, args.units, args.stride, args.sample_len = 2, 32, 64, 16, 80
 
