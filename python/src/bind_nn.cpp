@@ -208,6 +208,7 @@ void init_nn(nb::module_& m) {
   nm.def("layer_from_config", [](const std::string& cls, nb::handle cfg) { return nn::layer_from_config(cls, to_json(cfg)); },
          nb::arg("class_name"), nb::arg("config"));
   nm.def("registered_layers", &nn::registered_layers);
+  nm.def("_clear_call_records", &nn::clear_call_records);
   nm.def("activation", &nn::activation, nb::arg("name"), nb::arg("x"), nb::arg("alpha") = -1.0);
 
   // ---- initializers ----
@@ -306,7 +307,7 @@ void init_nn(nb::module_& m) {
       .def_prop_ro("_core_optimizer", &nn::Model::optimizer)
       .def_prop_ro("metrics_names", [](const nn::Model& m) {
         std::vector<std::string> r{"loss"};
-        for (const auto& n : m.metric_names()) r.push_back(n);
+        for (const auto& n : m.metric_keys()) r.push_back(n);
         return r;
       })
       .def_rw("stop_training", &nn::Model::stop_training)

@@ -162,8 +162,11 @@ Var Layer::operator()(const std::vector<Var>& xs) {
   }
   std::lock_guard<std::mutex> lock(g_mu);
   auto& recs = records();
-  if (recs.size() > 4096)  // drop records of graphs nobody holds any more
+  static size_t prune_at = 256;
+  if (recs.size() >= prune_at) {  // drop records of graphs nobody holds any more (amortized)
     for (auto it = recs.begin(); it != recs.end();) it = it->second.out.expired() ? recs.erase(it) : std::next(it);
+    prune_at = std::max<size_t>(256, 2 * recs.size());
+  }
   recs[out.get()] = Record{out.ptr(), LayerCall{self, xs}};
   return out;
 }
@@ -174,6 +177,14 @@ const LayerCall* producing_call(const Var& v) {
   if (it == records().end() || it->second.out.lock() != v.ptr()) return nullptr;
   return &it->second.call;
 }
+
+void clear_call_records() {
+  std::unordered_map<const VariableNode*, Record> dead;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    dead.swap(records());
+  }
+}  // the layers are released here, outside the lock
 
 Var UnaryLayer::forward(const std::vector<Var>& in, bool training) { return forward1(in.at(0), training); }
 

@@ -1,6 +1,7 @@
 """theon.nn models from Python: fit/evaluate/predict, Python callbacks called
 from the C++ loop, saving and loading (also across C++ and Python)."""
 import os
+import pathlib
 import re
 import subprocess
 
@@ -137,9 +138,11 @@ def test_save_load_round_trip_is_bit_exact(tmp_path):
 
 
 def _example_binary():
-    build = os.environ.get("THEON_BUILD_DIR")
-    exe = os.path.join(build, "examples", "fashion_mnist_cnn") if build else None
-    if not exe or not os.path.exists(exe):
+    root = pathlib.Path(__file__).resolve().parents[2]
+    dirs = [os.environ.get("THEON_BUILD_DIR"), root / "build" / "dev", root / "build"]
+    exes = [pathlib.Path(d) / "examples" / "fashion_mnist_cnn" for d in dirs if d]
+    exe = next((str(e) for e in exes if e.exists()), None)
+    if exe is None:
         pytest.skip("the C++ example fashion_mnist_cnn is not built")
     try:
         from theon.datasets import fashion_mnist

@@ -128,8 +128,12 @@ struct LayerCall {
   LayerPtr layer;
   std::vector<Var> inputs;
 };
-// The recorded call that produced `v`, or nullptr.
+// The recorded call that produced `v`, or nullptr. A record keeps its layer
+// alive while the output variable lives (records of dead outputs are dropped).
 const LayerCall* producing_call(const Var& v);
+// Drops every record (the Python binding calls it at exit, so layers owned by
+// Python objects are released before the interpreter goes).
+void clear_call_records();
 // A symbolic batch of inputs of per-sample `shape` (the batch dim is added, unknown).
 Var Input(const std::vector<int64_t>& shape, DType dtype = DType::Float32, const std::string& name = "");
 

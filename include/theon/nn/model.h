@@ -81,6 +81,8 @@ class Model : public std::enable_shared_from_this<Model> {
   const OptimizerPtr& optimizer() const { return optimizer_; }
   const LossSpec& loss() const { return loss_; }
   const std::vector<std::string>& metric_names() const { return metric_names_; }
+  // The log keys of the metrics, in compile order ("acc" is logged as "accuracy").
+  const std::vector<std::string>& metric_keys() const { return metric_keys_; }
 
   History fit(const std::vector<Array>& x, const Array& y, const FitOptions& options = {});
   History fit(const Array& x, const Array& y, const FitOptions& options = {}) {

@@ -15,6 +15,8 @@ Images are NCHW (batch, channels, rows, cols), as in Theano. fit() runs its
 loop in C++ with one compiled training function; Python callbacks (subclasses
 of nn.Callback) are called from it.
 """
+import atexit
+
 from theon import _core
 
 _nn = _core.nn
@@ -30,10 +32,11 @@ from theon.nn.layers import (  # noqa: E402
     MaxPool2D, MaxPooling2D, Reshape, layer_from_config,
 )
 
-try:  # the optimizer library (optimizers.py, schedules.py, serialization.py)
-    from theon.nn import optimizers, schedules, serialization  # noqa: F401
-except ImportError:  # pragma: no cover - only while the optimizer modules are absent
-    pass
+from theon.nn import optimizers, schedules, serialization  # noqa: E402
+
+# The functional API's call records keep layers alive; release them (and the
+# Python objects they hold) before the interpreter shuts down.
+atexit.register(_nn._clear_call_records)
 
 set_global_seed = _nn.set_global_seed
 activation = _nn.activation

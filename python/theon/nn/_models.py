@@ -78,12 +78,12 @@ def evaluate(self, x, y, batch_size=128, verbose=0, return_dict=False):
     logs = self._evaluate(x, y, int(batch_size), int(verbose))
     if return_dict:
         return logs
-    return [logs[k if k != "loss" else "loss"] for k in _log_keys(self, logs)]
+    return [logs[k] for k in _log_keys(self, logs)]
 
 
 def _log_keys(self, logs):
-    keys = ["loss"] + [k for k in logs if k != "loss"]
-    return keys
+    """loss, then the metrics in compile order."""
+    return [k for k in self.metrics_names if k in logs]
 
 
 def predict(self, x, batch_size=128, verbose=0):
