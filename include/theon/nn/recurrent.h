@@ -43,7 +43,9 @@ struct RNNOptions {
   std::string recurrent_activation = "sigmoid";  // the gates (LSTM, GRU)
   bool use_bias = true;
   bool return_sequences = false;
-  bool return_state = false;  // call_with_state() / Python's layer(x) return [output, states...]
+  // call_with_state() / Python's layer(x) return [output, states...]; inside a
+  // Model (Sequential or functional) the layer contributes its output only.
+  bool return_state = false;
   bool go_backwards = false;  // process the time axis from the end; sequences come out reversed
   bool unroll = false;        // a plain graph per step instead of a Scan (needs a static time axis)
   bool zero_output_for_mask = false;
