@@ -116,7 +116,8 @@ int main(int argc, char** argv) {
           xb.push_back(data[size_t(starts[b + size_t(r)] + t)]);
           yb.push_back(data[size_t(starts[b + size_t(r)] + t + 1)]);
         }
-      Array l = (*train)({Array::from_vector<int64_t>(xb, {batch, seq_len}), Array::from_vector<int64_t>(yb, {batch, seq_len})})[0];
+      Array l = (*train)({Array::from_vector<int64_t>(xb, {batch, seq_len}),
+                          Array::from_vector<int64_t>(yb, {batch, seq_len})})[0];
       losses.push_back(l.to_double_vector()[0]);
       if (losses.size() == 5) first = std::accumulate(losses.begin(), losses.end(), 0.0) / 5;
     }

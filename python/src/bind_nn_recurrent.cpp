@@ -17,7 +17,9 @@ nn::Json to_json(nb::handle obj) {
   return nn::parse_json(nb::cast<std::string>(dumps(obj)));
 }
 nn::Initializer init_of(nb::handle h) { return nn::Initializer::from_json(to_json(h)); }
-nn::Regularizer reg_of(nb::handle h) { return h.is_none() ? nn::Regularizer{} : nn::Regularizer::from_json(to_json(h)); }
+nn::Regularizer reg_of(nb::handle h) {
+  return h.is_none() ? nn::Regularizer{} : nn::Regularizer::from_json(to_json(h));
+}
 std::string act_of(nb::handle h) { return h.is_none() ? "linear" : nb::cast<std::string>(h); }
 Var var_or_none(nb::handle h) { return h.is_none() ? Var() : py::to_var(h); }
 std::vector<Var> states_of(nb::handle h) {

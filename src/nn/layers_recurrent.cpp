@@ -65,7 +65,8 @@ std::string rnn_prefix(RNNKind kind) { return std::string("[") + rnn_kind_name(k
 RNNOutput rnn_forward(RNNKind kind, int64_t u, const RNNOptions& o, const RNNWeights& w, const Var& x, const Var& mask,
                       const std::vector<Var>& initial_state) {
   const std::string pre = rnn_prefix(kind);
-  if (x.ndim() != 3) throw std::invalid_argument(pre + " expected an input (batch, time, features), got " + x.type().str());
+  if (x.ndim() != 3)
+    throw std::invalid_argument(pre + " expected an input (batch, time, features), got " + x.type().str());
   if (!is_float(x.dtype())) throw std::invalid_argument(pre + " expected a float input, got " + x.type().str());
   DType dt = x.dtype();
   int n_states = kind == RNNKind::LSTM ? 2 : 1;
@@ -185,7 +186,8 @@ RNNOutput rnn_forward(RNNKind kind, int64_t u, const RNNOptions& o, const RNNWei
 // ---- the layers ----
 Recurrent::Recurrent(RNNKind kind, int64_t units, RNNOptions o)
     : Layer(o.name), kind_(kind), units_(units), o_(std::move(o)) {
-  if (units <= 0) throw std::invalid_argument(rnn_prefix(kind) + " units must be positive, got " + std::to_string(units));
+  if (units <= 0)
+    throw std::invalid_argument(rnn_prefix(kind) + " units must be positive, got " + std::to_string(units));
   check_activation(o_.activation);
   check_activation(o_.recurrent_activation);
 }
@@ -194,7 +196,8 @@ RNNWeights Recurrent::create_weights(int64_t in, const WeightAdder& add) const {
   int64_t g = rnn_gate_count(kind_);
   RNNWeights w;
   w.kernel = add("kernel", {in, g * units_}, o_.kernel_initializer, o_.kernel_regularizer);
-  w.recurrent_kernel = add("recurrent_kernel", {units_, g * units_}, o_.recurrent_initializer, o_.recurrent_regularizer);
+  w.recurrent_kernel =
+      add("recurrent_kernel", {units_, g * units_}, o_.recurrent_initializer, o_.recurrent_regularizer);
   if (o_.use_bias) {
     std::vector<int64_t> bshape{g * units_};
     if (kind_ == RNNKind::GRU && o_.reset_after) bshape = {2, g * units_};
@@ -299,7 +302,9 @@ std::shared_ptr<Recurrent> recurrent_from_config(const std::string& cls, const J
 
 void register_recurrent_layers() {
   for (const char* name : {"SimpleRNN", "LSTM", "GRU"})
-    add_layer_factory(name, [cls = std::string(name)](const Json& c) -> LayerPtr { return recurrent_from_config(cls, c); });
+    add_layer_factory(name, [cls = std::string(name)](const Json& c) -> LayerPtr {
+      return recurrent_from_config(cls, c);
+    });
   add_layer_factory("Bidirectional", [](const Json& c) -> LayerPtr {
     const Json& l = c.at("layer");
     auto inner = recurrent_from_config(l.at("class_name").as_string("class_name"), l.at("config"));

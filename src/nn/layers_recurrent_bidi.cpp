@@ -12,7 +12,8 @@ Bidirectional::Bidirectional(std::shared_ptr<Recurrent> layer, std::string merge
     : Layer(std::move(name)), fwd_(std::move(layer)), merge_(std::move(merge_mode)) {
   if (!fwd_) throw std::invalid_argument("[Bidirectional] expected a recurrent layer, got none");
   if (merge_ != "concat" && merge_ != "sum" && merge_ != "mul" && merge_ != "ave")
-    throw std::invalid_argument("[Bidirectional] merge_mode must be 'concat', 'sum', 'mul' or 'ave', got '" + merge_ + "'");
+    throw std::invalid_argument("[Bidirectional] merge_mode must be 'concat', 'sum', 'mul' or 'ave', got '" +
+                                merge_ + "'");
   if (fwd_->options().return_state)
     throw std::invalid_argument("[Bidirectional] return_state of the wrapped layer is not supported");
   bwd_opts_ = fwd_->options();

@@ -204,7 +204,8 @@ TEST(NnRecurrent, GradientsMatchFiniteDifferences) {
     c.x = randn({2, 3, 2}, 8);
     c.W = randn({2, g * 2}, 9, DType::Float64, 0.5);
     c.R = randn({2, g * 2}, 10, DType::Float64, 0.5);
-    c.b = kind == nn::RNNKind::GRU ? randn({2, g * 2}, 11, DType::Float64, 0.3) : randn({g * 2}, 11, DType::Float64, 0.3);
+    c.b = randn(kind == nn::RNNKind::GRU ? std::vector<int64_t>{2, g * 2} : std::vector<int64_t>{g * 2}, 11,
+                DType::Float64, 0.3);
     Array mask = Array::from_vector<double>({1, 1, 1, 1, 0, 1}, {2, 3});
     for (bool use_mask : {false, true}) {
       nn::RNNOptions o{.return_sequences = true};
@@ -252,8 +253,8 @@ TEST(NnRecurrent, LayersBuildKerasShapesAndInitializers) {
   EXPECT_THROW(nn::LSTM(0), std::invalid_argument);
   EXPECT_THROW(nn::GRU(3, nn::RNNOptions{.activation = "nope"}), std::invalid_argument);
   // unroll needs a static number of steps.
-  EXPECT_THROW((*std::make_shared<nn::SimpleRNN>(2, nn::RNNOptions{.unroll = true}))(tensor(DType::Float32, {-1, -1, 5})),
-               std::invalid_argument);
+  auto unrolled = std::make_shared<nn::SimpleRNN>(2, nn::RNNOptions{.unroll = true});
+  EXPECT_THROW((*unrolled)(tensor(DType::Float32, {-1, -1, 5})), std::invalid_argument);
 }
 
 TEST(NnRecurrent, LayerWithMaskInputAndReturnState) {
