@@ -22,13 +22,6 @@ const char* rnn_kind_name(RNNKind kind) {
 
 namespace {
 
-// Columns k*u:(k+1)*u of the last axis: gate k of a (..., gates*u) tensor.
-Var gate(const Var& z, int k, int64_t u) {
-  Index idx(size_t(z.ndim() - 1), IndexItem::slice());
-  idx.push_back(IndexItem::slice(int64_t(k) * u, int64_t(k + 1) * u));
-  return subtensor(z, idx);
-}
-
 // One step of the cell, one tensor per gate (slicing one (batch, g*u) product
 // inside the loop makes the backward loop scatter into zeros per gate and per
 // step; separate (u, u) products cost less overall). xg: the gates' input
@@ -102,10 +95,16 @@ RNNOutput rnn_forward(RNNKind kind, int64_t u, const RNNOptions& o, const RNNWei
   int g = rnn_gate_count(kind);
   std::vector<Var> xgs, rks, rbs;  // per gate: (time, batch, u) inputs, (u, u) kernels, recurrent biases
   Var rk = cast(w.recurrent_kernel, dt);
-  for (int k = 0; k < g; ++k) {
-    xgs.push_back(g == 1 ? xw : gate(xw, k, u));
-    rks.push_back(g == 1 ? rk : gate(rk, k, u));
-    if (rec_bias.defined()) rbs.push_back(gate(cast(rec_bias, dt), k, u));
+  if (g == 1) {
+    xgs = {xw};
+    rks = {rk};
+  } else {
+    // split, not g slices: the gradient of a split is one concatenation, where
+    // slices would each scatter into a zero tensor of the whole size.
+    std::vector<int64_t> sizes(size_t(g), u);
+    xgs = split(xw, sizes, 2);
+    rks = split(rk, sizes, 1);
+    if (rec_bias.defined()) rbs = split(cast(rec_bias, dt), sizes, 0);
   }
 
   // A step with the mask: masked rows keep their previous state.
