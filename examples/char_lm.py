@@ -16,7 +16,9 @@ generation costs one step per character.
     python examples/char_lm.py [--epochs N] [--quick] [--temperature T] [--text PATH]
 
 --quick trains a smaller model for a few seconds (what the tests run). The
-last line is "loss: FIRST -> LAST" over the training batches' running means.
+last line is "loss: FIRST -> LAST": the mean of the first 5 batches' losses and
+of the last quarter of the last epoch's. examples/char_lm.cpp is the same job
+in C++ alone. The full run takes about two minutes on 2 cores.
 """
 import argparse
 import sys
