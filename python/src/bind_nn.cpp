@@ -364,6 +364,9 @@ void init_nn(nb::module_& m) {
       .def("_train_on_batch", [](nn::Model& m, nb::handle x, nb::handle y) {
         return logs_dict(m.train_on_batch(arrays_of(x, "x"), py::to_array(y, "y")));
       })
+      .def("train_function", &nn::Model::train_function, "The compiled training function (inputs..., targets).")
+      .def("test_function", &nn::Model::test_function)
+      .def("predict_function", &nn::Model::predict_function)
       .def("summary_text", &nn::Model::summary)
       .def("to_json", [](const nn::Model& m) { return m.to_json().dump(); })
       .def("save", &nn::Model::save, nb::arg("path"), nb::arg("include_optimizer") = true)

@@ -291,3 +291,31 @@ TEST(NnModel, ErrorsAreClear) {
   EXPECT_THROW(model->compile(nn::sgd(), "sparse_categorical_crossentropy", {"f1"}), std::invalid_argument);
   EXPECT_THROW(nn::load_model(tmp_path("does_not_exist.theon")), std::runtime_error);
 }
+
+TEST(NnModel, WeightPenaltiesAreAddedToTheLoss) {
+  nn::set_global_seed(9);
+  auto [x, y] = blobs(40, 10);
+  auto dense = std::make_shared<nn::Dense>(3, nn::DenseOptions{.kernel_regularizer = nn::l1_l2(0.01, 0.5)});
+  auto model = std::make_shared<nn::Sequential>(std::vector<nn::LayerPtr>{dense});
+  model->compile(nn::sgd(0.1), "sparse_categorical_crossentropy", {}, true);
+  model->build({8});
+  double loss = model->evaluate(x, y)["loss"];
+  // Reference: mean cross-entropy of the logits plus 0.01 * sum|W| + 0.5 * sum W^2.
+  auto z = vals(model->predict(x));
+  auto w = vals(get_value(dense->trainable_weights()[0]));
+  auto yl = y.to_int_vector();
+  double ce = 0, pen = 0;
+  for (size_t i = 0; i < 40; ++i) {
+    double m = std::max({z[i * 3], z[i * 3 + 1], z[i * 3 + 2]}), s = 0;
+    for (size_t k = 0; k < 3; ++k) s += std::exp(z[i * 3 + k] - m);
+    ce += (m + std::log(s) - z[i * 3 + size_t(yl[i])]) / 40;
+  }
+  for (double v : w) pen += 0.01 * std::fabs(v) + 0.5 * v * v;
+  EXPECT_NEAR(loss, ce + pen, 1e-4 * (ce + pen));
+  // Training shrinks the penalized kernel; validation_split holds out the last samples.
+  auto h = model->fit(x, y, nn::FitOptions{.batch_size = 8, .epochs = 3, .validation_split = 0.25, .verbose = 0});
+  EXPECT_EQ(h.history["val_loss"].size(), 3u);
+  double pen_after = 0;
+  for (double v : vals(get_value(dense->trainable_weights()[0]))) pen_after += 0.01 * std::fabs(v) + 0.5 * v * v;
+  EXPECT_LT(pen_after, pen);
+}

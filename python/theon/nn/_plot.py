@@ -12,6 +12,7 @@ def plot_history(history, path="curves.png", title=None):
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
     except ImportError as e:
         raise ImportError("theon.nn.plot_history needs matplotlib, which is not installed "
                           "(pip install matplotlib, or apt-get install python3-matplotlib)") from e
@@ -26,6 +27,7 @@ def plot_history(history, path="curves.png", title=None):
         if "val_" + k in h:
             ax.plot(range(1, len(h["val_" + k]) + 1), h["val_" + k], "s-", label="validation")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(k)
         ax.grid(True, alpha=0.3)
         ax.legend()
