@@ -252,3 +252,20 @@ def test_training_lowers_the_loss():
     model.compile(optimizer=nn.optimizers.Adam(2e-2), loss="mse")
     hist = model.fit(x, y, epochs=15, batch_size=16, verbose=0)
     assert hist.history["loss"][-1] < 0.5 * hist.history["loss"][0]
+
+
+def test_functional_model_with_mask_input_saves_and_ignores_padding(tmp_path):
+    """A model with the mask as a second input: the padded steps' content does not matter, and it reloads."""
+    nn.set_global_seed(5)
+    ids, m = nn.Input((6,), dtype="int64"), nn.Input((6,))
+    y = nn.Dense(2)(nn.Bidirectional(nn.LSTM(3))(nn.Embedding(10, 4)(ids), mask=m))
+    model = nn.Model([ids, m], y)
+    x = np.array([[1, 2, 3, 0, 0, 0], [4, 5, 6, 7, 8, 9]])
+    mask = (x != 0).astype(np.float32)
+    x_other_pad = x.copy()
+    x_other_pad[0, 3:] = 5
+    np.testing.assert_allclose(model.predict([x_other_pad, mask]), model.predict([x, mask]), rtol=1e-6)
+    assert not np.allclose(model.predict([x_other_pad, np.ones_like(mask)]), model.predict([x, mask]))
+    path = str(tmp_path / "masked.theon")
+    model.save(path)
+    np.testing.assert_array_equal(nn.load_model(path).predict([x, mask]), model.predict([x, mask]))
