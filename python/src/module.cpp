@@ -26,4 +26,5 @@ NB_MODULE(_core, m) {
   { void init_nn_io(nb::module_&); init_nn_io(m); }
   { void init_nn(nb::module_&); init_nn(m); }
   init_cuda(m);
+  { void init_nn_recurrent(nb::module_&); init_nn_recurrent(m); }
 }

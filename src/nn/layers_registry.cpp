@@ -1,6 +1,7 @@
 // Factories of the built-in layers: config JSON -> layer (the inverse of get_config).
 #include "layers_internal.h"
 #include "theon/nn/layers.h"
+#include "theon/nn/recurrent.h"
 
 namespace theon::nn {
 
@@ -81,6 +82,7 @@ void register_builtin_layers() {
   add_layer_factory("Concatenate", [](const Json& c) -> LayerPtr {
     return std::make_shared<Concatenate>(int(c.get("axis", -1).as_int("axis")), cfg_name(c));
   });
+  register_recurrent_layers();  // layers_recurrent.cpp
 }
 
 }  // namespace theon::nn

@@ -25,6 +25,7 @@ from theon.nn import callbacks, initializers, losses, metrics, regularizers  # n
 from theon.nn._models import History, Model, Sequential, load_model, model_from_json  # noqa: E402
 from theon.nn._plot import plot_history  # noqa: E402
 from theon.nn.callbacks import Callback, CSVLogger, EarlyStopping, LearningRateScheduler, ModelCheckpoint  # noqa: E402
+from theon.nn.recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: E402, F401
 from theon.nn.layers import (  # noqa: E402
     Activation, Add, AvgPool2D, AveragePooling2D, BatchNorm, BatchNormalization, Concatenate, Conv2D, Dense, Dropout,
     Embedding, Flatten, GlobalAveragePooling2D, GlobalAvgPool2D, Input, Layer, LayerNorm, LayerNormalization,
