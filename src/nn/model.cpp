@@ -139,46 +139,52 @@ Var Model::target_var() {
   return target_;
 }
 
+namespace {
+// The loss (with the layers' weight penalties) and the metrics of a compiled
+// model on `y_pred`, and the inputs of a function computing them.
+struct LossGraph {
+  std::vector<In> ins;
+  std::vector<Var> outs;  // loss, then one per metric
+};
+}  // namespace
+
+static LossGraph loss_graph(const std::vector<Var>& inputs, const std::vector<LayerPtr>& layers,
+                            const LossSpec& loss_fn, const std::vector<std::string>& metric_names, const Var& y_true,
+                            const Var& y_pred) {
+  Var loss = loss_fn(y_true, y_pred);
+  for (const auto& l : layers) {
+    Var r = l->regularization_loss();
+    if (r.defined()) loss = loss + cast(r, loss.dtype());
+  }
+  LossGraph g;
+  g.outs.push_back(loss);
+  for (const auto& m : metric_names) g.outs.push_back(metric_by_name(m, loss_fn).fn(y_true, y_pred));
+  g.ins.assign(inputs.begin(), inputs.end());
+  g.ins.emplace_back(y_true);
+  return g;
+}
+
 std::shared_ptr<Function> Model::train_function() {
   if (!compiled()) throw std::logic_error("[" + class_name() + " '" + name_ + "'] call compile() before fit()");
   if (train_fn_) return train_fn_;
   Var y_pred = apply(inputs_, true);
-  Var y_true = target_var();
-  Var loss = loss_(y_true, y_pred);
-  for (const auto& l : layers_) {
-    Var r = l->regularization_loss();
-    if (r.defined()) loss = loss + cast(r, loss.dtype());
-  }
-  std::vector<Var> outs{loss};
-  for (const auto& m : metric_names_) outs.push_back(metric_by_name(m, loss_).fn(y_true, y_pred));
+  LossGraph g = loss_graph(inputs_, layers_, loss_, metric_names_, target_var(), y_pred);
   FunctionOptions o;
-  o.updates = optimizer_->get_updates(loss, params());
+  o.updates = optimizer_->get_updates(g.outs[0], params());
   for (const auto& l : layers_)
     for (const auto& u : l->updates()) o.updates.push_back(u);
   o.name = name_ + "/train";
-  std::vector<In> ins(inputs_.begin(), inputs_.end());
-  ins.emplace_back(y_true);
-  train_fn_ = function(ins, outs, o);
+  train_fn_ = function(g.ins, g.outs, o);
   return train_fn_;
 }
 
 std::shared_ptr<Function> Model::test_function() {
   if (!compiled()) throw std::logic_error("[" + class_name() + " '" + name_ + "'] call compile() before evaluate()");
   if (test_fn_) return test_fn_;
-  Var y_pred = apply(inputs_, false);
-  Var y_true = target_var();
-  Var loss = loss_(y_true, y_pred);
-  for (const auto& l : layers_) {
-    Var r = l->regularization_loss();
-    if (r.defined()) loss = loss + cast(r, loss.dtype());
-  }
-  std::vector<Var> outs{loss};
-  for (const auto& m : metric_names_) outs.push_back(metric_by_name(m, loss_).fn(y_true, y_pred));
+  LossGraph g = loss_graph(inputs_, layers_, loss_, metric_names_, target_var(), apply(inputs_, false));
   FunctionOptions o;
   o.name = name_ + "/test";
-  std::vector<In> ins(inputs_.begin(), inputs_.end());
-  ins.emplace_back(y_true);
-  test_fn_ = function(ins, outs, o);
+  test_fn_ = function(g.ins, g.outs, o);
   return test_fn_;
 }
 
