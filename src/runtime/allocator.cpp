@@ -19,6 +19,7 @@ namespace {
 constexpr size_t kLarge = size_t(1) << 20;      // cached from here on
 constexpr size_t kHuge = size_t(4) << 20;       // 2 MiB aligned, huge pages advised
 constexpr size_t kHugeAlign = size_t(2) << 20;
+constexpr size_t kMaxBytes = size_t(1) << 46;    // 64 TiB
 
 // The size class of a large request: rounded up to 1/8 of its power of two.
 size_t size_class(size_t n) {
@@ -90,13 +91,15 @@ void* system_alloc(size_t cls) {
 
 void* detail::host_alloc(size_t nbytes) {
   const size_t n = std::max<size_t>(nbytes, 1);
-  if (n < kLarge) {
+  if (n < kLarge) {  // below kMaxBytes
     void* p = std::aligned_alloc(64, (n + 63) / 64 * 64);
     if (!p) throw std::bad_alloc();
     note_alloc(nbytes);
     return p;
   }
-  if (n > (SIZE_MAX >> 2)) throw std::bad_alloc();  // no size class; no system has this much
+  // Beyond any machine's memory (and beyond what the sanitizers' allocators
+  // accept without aborting): refuse before asking the system.
+  if (n > kMaxBytes) throw std::bad_alloc();
   const size_t cls = size_class(n);
   Cache& c = cache();
   {
