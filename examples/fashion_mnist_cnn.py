@@ -19,7 +19,7 @@ from theon import nn
 from theon.datasets import fashion_mnist
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--epochs", type=int, default=int(os.environ.get("THEON_CNN_EPOCHS", 5)))
+parser.add_argument("--epochs", type=int, default=int(os.environ.get("THEON_CNN_EPOCHS", 6)))
 parser.add_argument("--train-samples", type=int, default=60000)
 parser.add_argument("--batch-size", type=int, default=128)
 parser.add_argument("--out", default=".", help="where the model file and curves.png go")
