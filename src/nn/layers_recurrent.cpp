@@ -211,12 +211,16 @@ RNNWeights Recurrent::create_weights(int64_t in, const WeightAdder& add) const {
   return w;
 }
 
-void Recurrent::build(const std::vector<TensorType>& t) {
+void detail::check_recurrent_inputs(const std::string& who, const std::vector<TensorType>& t) {
   if (t.size() < 1 || t.size() > 2)
-    throw std::invalid_argument(error_prefix() + " expected an input and optionally a mask, got " +
-                                std::to_string(t.size()) + " inputs");
+    throw std::invalid_argument(who + " expected an input and optionally a mask, got " + std::to_string(t.size()) +
+                                " inputs");
   if (t[0].ndim() != 3)
-    throw std::invalid_argument(error_prefix() + " expected an input (batch, time, features), got " + t[0].str());
+    throw std::invalid_argument(who + " expected an input (batch, time, features), got " + t[0].str());
+}
+
+void Recurrent::build(const std::vector<TensorType>& t) {
+  detail::check_recurrent_inputs(error_prefix(), t);
   int64_t in = static_dim(t[0], 2, "feature (last)");
   w_ = create_weights(in, [this](const std::string& n, const std::vector<int64_t>& s, const Initializer& i,
                                  const Regularizer& r) { return add_weight(n, s, i, true, r); });

@@ -21,11 +21,7 @@ Bidirectional::Bidirectional(std::shared_ptr<Recurrent> layer, std::string merge
 }
 
 void Bidirectional::build(const std::vector<TensorType>& t) {
-  if (t.size() < 1 || t.size() > 2)
-    throw std::invalid_argument(error_prefix() + " expected an input and optionally a mask, got " +
-                                std::to_string(t.size()) + " inputs");
-  if (t[0].ndim() != 3)
-    throw std::invalid_argument(error_prefix() + " expected an input (batch, time, features), got " + t[0].str());
+  detail::check_recurrent_inputs(error_prefix(), t);
   int64_t in = static_dim(t[0], 2, "feature (last)");
   auto adder = [this](const std::string& prefix) {
     return [this, prefix](const std::string& n, const std::vector<int64_t>& s, const Initializer& i,

@@ -81,6 +81,12 @@ const char* rnn_kind_name(RNNKind kind);
 RNNOutput rnn_forward(RNNKind kind, int64_t units, const RNNOptions& o, const RNNWeights& w, const Var& x,
                       const Var& mask = {}, const std::vector<Var>& initial_state = {});
 
+namespace detail {
+// Checks a recurrent layer's inputs: (batch, time, features) and an optional
+// mask; throws std::invalid_argument prefixed with `who` otherwise.
+void check_recurrent_inputs(const std::string& who, const std::vector<TensorType>& t);
+}  // namespace detail
+
 // SimpleRNN / LSTM / GRU as a layer: inputs x or (x, mask).
 class Recurrent : public Layer {
  public:
