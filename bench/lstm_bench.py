@@ -18,21 +18,12 @@ row (inference) is reported too.
 """
 import argparse
 import os
-import statistics
-import time
 
 import numpy as np
 
+from _timing import median_time
 
-def median_time(f, runs, warmup=3):
-    for _ in range(warmup):
-        f()
-    ts = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        f()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
+
 
 
 def weights(F, U, seed=0):

@@ -14,24 +14,15 @@ overhead beyond its inner ops is measured from C++ by bench/scan_overhead.cpp.
     THEON_BUILD_DIR=$PWD/build PYTHONPATH=$PWD/python python3 bench/scan_bench.py [--steps 1000] [--runs 50]
 """
 import argparse
-import statistics
-import time
 
 import numpy as np
+
+from _timing import median_time
 
 import theon as theano
 import theon.tensor as T
 
 
-def median_time(f, runs, warmup=3):
-    for _ in range(warmup):
-        f()
-    ts = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        f()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
 
 
 def theon_fns(steps, d):

@@ -8,18 +8,23 @@ namespace theon::nn {
 namespace {
 Regularizer reg(const Json& c, const char* key) { return Regularizer::from_json(c.get(key, Json())); }
 Initializer init(const Json& c, const char* key, const char* dflt) { return Initializer::from_json(c.get(key, dflt)); }
+// The options every kernel-and-bias layer (Dense, Conv2D) shares.
+template <class Options>
+void read_kernel_options(const Json& c, Options& o) {
+  o.activation = c.get("activation", "linear").as_string("activation");
+  o.use_bias = c.get("use_bias", true).as_bool("use_bias");
+  o.kernel_initializer = init(c, "kernel_initializer", "glorot_uniform");
+  o.bias_initializer = init(c, "bias_initializer", "zeros");
+  o.kernel_regularizer = reg(c, "kernel_regularizer");
+  o.bias_regularizer = reg(c, "bias_regularizer");
+  o.name = cfg_name(c);
+}
 }  // namespace
 
 void register_builtin_layers() {
   add_layer_factory("Dense", [](const Json& c) -> LayerPtr {
     DenseOptions o;
-    o.activation = c.get("activation", "linear").as_string("activation");
-    o.use_bias = c.get("use_bias", true).as_bool("use_bias");
-    o.kernel_initializer = init(c, "kernel_initializer", "glorot_uniform");
-    o.bias_initializer = init(c, "bias_initializer", "zeros");
-    o.kernel_regularizer = reg(c, "kernel_regularizer");
-    o.bias_regularizer = reg(c, "bias_regularizer");
-    o.name = cfg_name(c);
+    read_kernel_options(c, o);
     return std::make_shared<Dense>(c.at("units").as_int("units"), o);
   });
   add_layer_factory("Conv2D", [](const Json& c) -> LayerPtr {
@@ -28,13 +33,7 @@ void register_builtin_layers() {
     o.padding = c.get("padding", "valid").as_string("padding");
     o.dilation_rate = json_pair(c.get("dilation_rate", Json::ints({1, 1})), "dilation_rate");
     o.groups = c.get("groups", 1).as_int("groups");
-    o.activation = c.get("activation", "linear").as_string("activation");
-    o.use_bias = c.get("use_bias", true).as_bool("use_bias");
-    o.kernel_initializer = init(c, "kernel_initializer", "glorot_uniform");
-    o.bias_initializer = init(c, "bias_initializer", "zeros");
-    o.kernel_regularizer = reg(c, "kernel_regularizer");
-    o.bias_regularizer = reg(c, "bias_regularizer");
-    o.name = cfg_name(c);
+    read_kernel_options(c, o);
     return std::make_shared<Conv2D>(c.at("filters").as_int("filters"), json_pair(c.at("kernel_size"), "kernel_size"), o);
   });
   add_layer_factory("MaxPool2D", [](const Json& c) -> LayerPtr {
