@@ -260,7 +260,17 @@ Array Array::reshape(Shape shape) const {
   return copy().reshape(shape);
 }
 
+void Array::require_host(const char* who) const {
+  if (on_device())
+    throw std::logic_error(std::string("Array::") + who + ": the array lives on cuda:" +
+                           std::to_string(device()) +
+                           "; its elements cannot be read or written from the host (copy it to "
+                           "the host first)");
+}
+
 void Array::assign(const Array& src) const {
+  require_host("assign");
+  src.require_host("assign");
   Array s = src.broadcast_to(shape_);
   visit_dtype(dtype_, [&](auto to) {
     using To = decltype(to);
@@ -294,6 +304,7 @@ Array Array::contiguous(DType dtype) const {
 }
 
 double Array::item_double(int64_t flat) const {
+  require_host("item_double");
   Array c = contiguous();
   return visit_dtype(dtype_, [&](auto t) {
     using T = decltype(t);
@@ -302,6 +313,7 @@ double Array::item_double(int64_t flat) const {
 }
 
 int64_t Array::item_int(int64_t flat) const {
+  require_host("item_int");
   Array c = contiguous();
   return visit_dtype(dtype_, [&](auto t) {
     using T = decltype(t);
@@ -310,11 +322,13 @@ int64_t Array::item_int(int64_t flat) const {
 }
 
 std::vector<double> Array::to_double_vector() const {
+  require_host("to_double_vector");
   Array c = contiguous(DType::Float64);
   return std::vector<double>(c.data_as<double>(), c.data_as<double>() + c.size());
 }
 
 std::vector<int64_t> Array::to_int_vector() const {
+  require_host("to_int_vector");
   Array c = contiguous(DType::Int64);
   return std::vector<int64_t>(c.data_as<int64_t>(), c.data_as<int64_t>() + c.size());
 }

@@ -24,6 +24,11 @@ struct Buffer {
   void* data = nullptr;
   size_t nbytes = 0;
   std::shared_ptr<void> owner;
+  // Where the memory is: -1 for host memory, N for the memory of CUDA device
+  // N (backend/cuda_device.h). Views of device memory are made as of host
+  // memory; reading or writing elements from the host (copy, assign, astype,
+  // item_*, to_*_vector) throws std::logic_error naming the device.
+  int device = -1;
   // Allocates `nbytes` bytes, 64-byte aligned; throws std::bad_alloc with the size on failure.
   static std::shared_ptr<Buffer> allocate(size_t nbytes);
   // Wraps foreign memory; `owner` is released when the last view is gone.
@@ -61,6 +66,9 @@ class Array {
   size_t itemsize() const { return theon::itemsize(dtype_); }
   size_t nbytes() const { return size_t(size()) * itemsize(); }
   bool defined() const { return buf_ != nullptr; }
+  // -1 for host memory, N for CUDA device N (see Buffer::device).
+  int device() const { return buf_ ? buf_->device : -1; }
+  bool on_device() const { return device() >= 0; }
   const std::shared_ptr<Buffer>& buffer() const { return buf_; }
 
   void* data() const { return static_cast<char*>(buf_->data) + offset_; }
@@ -102,6 +110,8 @@ class Array {
   std::string to_string() const;
 
  private:
+  // Throws std::logic_error when the elements live on a device.
+  void require_host(const char* who) const;
   DType dtype_ = DType::Float64;
   Shape shape_;
   Strides strides_;

@@ -1,0 +1,8 @@
+// Device kernels: nnet family (see families.h). Filled in by the CUDA executor work.
+#include "families.h"
+
+namespace theon::cuda::kernels {
+
+std::vector<DeviceKernel> nnet_kernels() { return {}; }
+
+}  // namespace theon::cuda::kernels
