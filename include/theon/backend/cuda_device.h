@@ -25,8 +25,10 @@
 //     (grid-stride loops; block reductions over blockDim threads with shared
 //     memory and __syncthreads()), since the emulator runs blocks one after
 //     another with blockDim.x == 1; only the x dimension is used;
-//   - dynamic shared memory is `extern __shared__` and sized by
-//     LaunchShape::shared_bytes for the requested threads;
+//   - dynamic shared memory is declared with the prelude's macro
+//     THEON_DYNAMIC_SHARED(type, name) (extern __shared__ on a GPU, a per-thread
+//     buffer in the emulator) and sized by LaunchShape::shared_bytes for the
+//     requested threads; static `__shared__` arrays work in both;
 //   - a kernel reports a bad value (an index out of bounds, a negative
 //     integer power) by atomicCAS-ing a KernelError code (cuda_codegen.h) into
 //     the runtime's error flag, whose device address it gets as a word.
@@ -91,8 +93,16 @@ class DeviceRuntime {
   virtual void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
                     const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c,
                     int64_t ldc, DType dtype) = 0;
+  // Convolution (cross-correlation) y = conv(x, w) in NCHW / KCRS layout,
+  // contiguous operands, and its two gradients: dx from dy and w, dw from x
+  // and dy (both overwrite their output). cuDNN on a GPU, the algorithm
+  // chosen once per shape; theon's CPU convolution in the emulator.
   virtual void conv2d_forward(const Conv2dShape& shape, DType dtype, const void* x, const void* w,
                               void* y) = 0;
+  virtual void conv2d_backward_data(const Conv2dShape& shape, DType dtype, const void* dy,
+                                    const void* w, void* dx) = 0;
+  virtual void conv2d_backward_filter(const Conv2dShape& shape, DType dtype, const void* x,
+                                      const void* dy, void* dw) = 0;
 };
 
 // The runtime of cuda:N: the emulator when emulation is on (N must be 0),
