@@ -23,7 +23,7 @@ std::string kernel_names(const KernelProgram& program);
 void check_launch(const KernelProgram& program, const std::string& kernel, const LaunchShape& shape,
                   const std::vector<int64_t>& words);
 // The emulator's host C++ for a program: the harness, the program, and one
-// entry point theon_emu_<kernel>(words, blocks) per kernel.
+// entry point theon_emu_<kernel>(words, blocks, dynamic shared memory) per kernel.
 std::string host_source(const KernelProgram& program);
 
 }  // namespace theon::cuda::detail
