@@ -187,7 +187,7 @@ TEST_F(CudaRuntime, TestHelpersMakeTheLayoutsTheySay) {
 // A sum written for any blockDim: grid-stride partial sums, a shared-memory
 // tree reduction, one atomicAdd per block; plus a float atomicAdd and the
 // error flag for negative elements.
-const char* kSumSource = R"(
+const std::string kSumSource = std::string(cuda::fused_prelude()) + R"(
 struct Args { long long w[5]; };
 extern "C" __global__ void block_sum(const Args a) {
   const long long* x = (const long long*)a.w[0];
@@ -424,6 +424,16 @@ TEST_F(CudaRuntime, ConvolutionAndItsGradientsMatchPlainLoops) {
                           rtol, "conv2d backward filter " + what);
     }
   }
+}
+
+// What the emulator runs must also compile for a GPU.
+TEST(CudaRuntimeNvrtc, TheCopyKernelsAndTheTestKernelCompileForSm90) {
+  if (!cuda::built_with_cuda()) GTEST_SKIP() << "built without CUDA";
+  for (auto [to, from] :
+       {std::pair{DType::Float16, DType::Float64}, std::pair{DType::Bool, DType::BFloat16},
+        std::pair{DType::UInt64, DType::Int8}})
+    EXPECT_NO_THROW(cuda::compile_kernel(cuda::detail::copy_program(to, from).source, "sm_90"));
+  EXPECT_NO_THROW(cuda::compile_kernel(kSumSource, "sm_90"));
 }
 
 TEST(CudaRuntimeSelect, Tf32IsOffByDefaultAndSwitchable) {

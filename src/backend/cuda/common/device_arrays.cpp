@@ -11,6 +11,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "runtimes.h"
 #include "theon/backend/cuda_codegen.h"
 #include "theon/backend/cuda_device.h"
 
@@ -54,7 +55,9 @@ const char* storage_type(DType d) {
 // destination strides (bytes), kMaxDims each.
 constexpr int kWords = 4 + 3 * kMaxDims;
 
-const KernelProgram& copy_program(DType to, DType from) {
+}  // namespace
+
+const KernelProgram& detail::copy_program(DType to, DType from) {
   static std::mutex mu;
   static auto* programs = new std::map<std::pair<DType, DType>, KernelProgram>;
   std::lock_guard<std::mutex> lock(mu);
@@ -94,6 +97,8 @@ const KernelProgram& copy_program(DType to, DType from) {
   p.num_words = kWords;
   return programs->emplace(std::make_pair(to, from), std::move(p)).first->second;
 }
+
+namespace {
 
 // Copies src (already of dst's shape, any strides) into dst, converting.
 void strided_copy(DeviceRuntime& rt, const Array& dst, const Array& src) {
@@ -135,7 +140,7 @@ void strided_copy(DeviceRuntime& rt, const Array& dst, const Array& src) {
   LaunchShape ls;
   ls.threads = 256;
   ls.blocks = std::min<int64_t>((n + ls.threads - 1) / ls.threads, int64_t(rt.sm_count()) * 32);
-  rt.launch(copy_program(dst.dtype(), src.dtype()), "theon_copy", ls, w);
+  rt.launch(detail::copy_program(dst.dtype(), src.dtype()), "theon_copy", ls, w);
 }
 
 void require_on_device(const Array& a, const char* who) {

@@ -14,6 +14,10 @@ DeviceRuntime& emulator_runtime();
 // CUDA: always).
 DeviceRuntime& gpu_runtime(int index);
 
+// The strided copy-and-cast program behind device_contiguous / device_assign:
+// kernel "theon_copy" converting `from` elements into `to` ones.
+const KernelProgram& copy_program(DType to, DType from);
+
 // "kernels [a, b]" for error messages.
 std::string kernel_names(const KernelProgram& program);
 // Checks a launch as both runtimes do: a declared kernel, at most num_words
