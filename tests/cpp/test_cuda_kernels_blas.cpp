@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 
+#include "../../src/backend/cuda/kernels/blas_conv_util.h"
 #include "cuda_kernel_test_util.h"
 #include "theon/ops/blas.h"
 #include "theon/ops/gemm.h"
@@ -255,5 +256,20 @@ TEST_F(CudaBlasKernels, MatmulRandomBroadcasts) {
     Var y = binary(matmul, DType::Float32, int(sa.size()), DType::Float32, int(sb.size()));
     const Array a = random_array(DType::Float32, sa, unsigned(trial)), b = random_array(DType::Float32, sb, unsigned(trial) + 99);
     expect_matches_cpu(*y.owner(), {a, pick(0, 1) ? device_transposed(b) : device_strided(b)}, 2e-5);
+  }
+}
+
+// The programs of the blas and pool kernels compile with NVRTC (the emulator
+// compiles them as host C++; this checks the CUDA side), for dtypes covering
+// every branch of their generated text (16-bit floats, wide floats, signed,
+// unsigned, bool).
+TEST(CudaBlasConvPrograms, CompileWithNvrtc) {
+  if (!cuda::built_with_cuda()) GTEST_SKIP() << cuda::unavailable_reason();
+  for (DType dt : {DType::Float16, DType::BFloat16, DType::Float32, DType::Float64, DType::Int8, DType::UInt64,
+                   DType::Bool}) {
+    SCOPED_TRACE(dtype_name(dt));
+    EXPECT_NO_THROW(cuda::compile_kernel(cuda::kernels::kblas::blas_program(dt).source, "sm_90"));
+    if (dt != DType::Bool)  // pooling rejects bool
+      EXPECT_NO_THROW(cuda::compile_kernel(cuda::kernels::kblas::pool_program(dt).source, "sm_80"));
   }
 }
