@@ -269,7 +269,8 @@ TEST(CudaBlasConvPrograms, CompileWithNvrtc) {
                    DType::Bool}) {
     SCOPED_TRACE(dtype_name(dt));
     EXPECT_NO_THROW(cuda::compile_kernel(cuda::kernels::kblas::blas_program(dt).source, "sm_90"));
-    if (dt != DType::Bool)  // pooling rejects bool
+    if (dt != DType::Bool) {  // pooling rejects bool
       EXPECT_NO_THROW(cuda::compile_kernel(cuda::kernels::kblas::pool_program(dt).source, "sm_80"));
+    }
   }
 }
