@@ -256,6 +256,8 @@ TEST_F(CudaBlasKernels, GemmGemvGer) {
     expect_matches_cpu(*g.owner(), {zn, s(3), x, y, s(0)}, tol);
     expect_matches_cpu(*g.owner(), {random_array(dt, {1, 3}, 4), s(0.5), x, y, s(-1)}, tol);
     expect_matches_cpu(*g.owner(), {random_array(dt, {4, 1}, 5), s(0.5), x, y, s(2)}, tol);
+    // a one-row product broadcast against z
+    expect_matches_cpu(*g.owner(), {z, s(0.5), random_array(dt, {1, 6}, 19), y, s(2)}, tol);
     expect_matches_cpu(*g.owner(),
                        {z, s(0.5), random_array(dt, {4, 0}, 6), random_array(dt, {0, 3}, 7), s(2)},
                        tol);
@@ -272,6 +274,7 @@ TEST_F(CudaBlasKernels, GemmGemvGer) {
                        tol);
     expect_matches_cpu(*v.owner(), {random_array(dt, {1}, 13), s(0.5), a, xv, s(2)}, tol);
     expect_matches_cpu(*v.owner(), {zv, s(0.5), a, xv, s(0)}, tol);
+    expect_matches_cpu(*v.owner(), {zv, s(0.5), random_array(dt, {1, 6}, 20), xv, s(2)}, tol);
     expect_matches_cpu(*v.owner(),
                        {zv, s(0.5), random_array(dt, {5, 0}, 14), random_array(dt, {0}, 15), s(2)},
                        tol);
