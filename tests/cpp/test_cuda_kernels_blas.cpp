@@ -197,6 +197,77 @@ TEST_F(CudaBlasKernels, MatmulBatchesBroadcastAndVectors) {
                      1e-12);
 }
 
+// Batches through the runtime's strided batched gemm: broadcast batches
+// (stride 0), a broadcast dim before a real one (a loop around the batched
+// call), transposed matrices, permuted and reversed batch dims, batch 0 and 1,
+// k = 0, every float dtype.
+TEST_F(CudaBlasKernels, MatmulStridedBatchesEveryFloatDtype) {
+  const std::vector<std::pair<Shape, Shape>> cases{
+      {{4, 3, 5}, {4, 5, 2}}, {{1, 3, 5}, {4, 5, 2}},       {{4, 3, 5}, {1, 5, 2}},
+      {{3, 5}, {4, 5, 2}},    {{2, 1, 3, 5}, {1, 4, 5, 2}}, {{2, 3, 4, 5}, {2, 3, 5, 2}},
+      {{0, 3, 5}, {0, 5, 2}}, {{1, 3, 5}, {1, 5, 2}},       {{4, 3, 0}, {4, 0, 2}},
+      {{4, 1, 5}, {4, 5, 1}},
+  };
+  // The matrices transposed in place (a view of a (..., k, m) array), the batch dims permuted
+  // (batch stride smaller than a matrix), the first batch dim reversed (a negative stride).
+  auto transposed = [](const Array& x) {
+    std::vector<int> perm(size_t(x.ndim()));
+    for (int i = 0; i < x.ndim(); ++i) perm[size_t(i)] = i;
+    std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
+    return device_view(x.transpose(perm).copy(),
+                       [perm](const Array& d) { return d.transpose(perm); });
+  };
+  auto batch_inner = [](const Array& x) {  // (b, r, c) as a view of a (r, b, c) array
+    return device_view(x.transpose({1, 0, 2}).copy(), [](const Array& d) {
+      return d.transpose({1, 0, 2});
+    });
+  };
+  auto reversed = [](const Array& x) {
+    const int64_t n = x.shape()[0];
+    return device_view(x.slice(0, n - 1, -n - 1, -1).copy(),
+                       [n](const Array& d) { return d.slice(0, n - 1, -n - 1, -1); });
+  };
+  for (DType dt : {DType::Float32, DType::Float64, DType::Float16, DType::BFloat16}) {
+    unsigned seed = 60;
+    for (const auto& [sa, sb] : cases) {
+      Var y = binary(matmul, dt, int(sa.size()), dt, int(sb.size()));
+      SCOPED_TRACE(std::string(dtype_name(dt)) + " " + shape_str(sa) + " @ " + shape_str(sb));
+      const Array a = random_array(dt, sa, seed), b = random_array(dt, sb, seed + 1);
+      seed += 2;
+      expect_matches_cpu(*y.owner(), {a, b}, rtol_of(dt));
+      expect_matches_cpu(*y.owner(), {transposed(a), transposed(b)}, rtol_of(dt));
+      if (sa.size() == 3 && sb.size() == 3 && sa[0] > 0) {
+        expect_matches_cpu(*y.owner(), {batch_inner(a), reversed(b)}, rtol_of(dt));
+        expect_matches_cpu(*y.owner(), {reversed(a), batch_inner(b)}, rtol_of(dt));
+      }
+    }
+  }
+  // a broadcast device operand (stride 0 in the batch) and mixed dtypes (converted first)
+  Var y = binary(matmul, DType::Float32, 3, DType::Float64, 3);
+  expect_matches_cpu(*y.owner(),
+                     {device_broadcast(random_array(DType::Float32, {1, 3, 5}, 1), {4, 3, 5}),
+                      random_array(DType::Float64, {4, 5, 2}, 2)},
+                     1e-12);
+}
+
+TEST_F(CudaBlasKernels, BatchedDotStridedBatchesEveryFloatDtype) {
+  const std::vector<std::pair<Shape, Shape>> cases{
+      {{3, 4, 5}, {3, 5, 6}}, {{1, 4, 5}, {1, 5, 6}}, {{0, 4, 5}, {0, 5, 6}},
+      {{3, 4, 0}, {3, 0, 6}}, {{3, 5}, {3, 5, 6}},    {{2, 3, 4, 5}, {2, 5, 6}},
+  };
+  for (DType dt : {DType::Float32, DType::Float64, DType::Float16, DType::BFloat16}) {
+    unsigned seed = 80;
+    for (const auto& [sa, sb] : cases) {
+      Var y = binary(batched_dot, dt, int(sa.size()), dt, int(sb.size()));
+      SCOPED_TRACE(std::string(dtype_name(dt)) + " " + shape_str(sa) + " x " + shape_str(sb));
+      const Array a = random_array(dt, sa, seed), b = random_array(dt, sb, seed + 1);
+      seed += 2;
+      expect_matches_cpu(*y.owner(), {a, b}, rtol_of(dt));
+      expect_matches_cpu(*y.owner(), {device_offset(a), device_transposed(b)}, rtol_of(dt));
+    }
+  }
+}
+
 TEST_F(CudaBlasKernels, TensordotAxes) {
   struct Case {
     Shape a, b;

@@ -400,12 +400,81 @@ TEST_F(CudaRuntime, GemmMatchesPlainLoops) {
   }
 }
 
+// Batches of products with gaps between the matrices, a broadcast operand
+// (stride 0), transposes, one product and none, against plain loops and
+// against one gemm per product.
+TEST_F(CudaRuntime, GemmStridedBatchedMatchesPlainLoopsAndGemm) {
+  struct Case {
+    bool ta, tb;
+    int64_t m, n, k, batch;
+    bool shared_a, shared_b;  // stride 0: one matrix for every product
+    double alpha, beta;
+  };
+  const std::vector<Case> cases{
+      {false, false, 3, 4, 5, 3, false, false, 1.0, 0.0},
+      {true, false, 2, 5, 3, 4, true, false, 0.5, 1.0},
+      {false, true, 4, 3, 2, 2, false, true, 2.0, -1.0},
+      {true, true, 3, 3, 4, 1, false, false, 1.0, 0.5},
+      {false, false, 2, 3, 4, 0, false, false, 1.0, 0.0},
+      {false, true, 3, 2, 0, 2, true, true, 1.0, 2.0},
+  };
+  for (DType d : {DType::Float32, DType::Float64, DType::Float16, DType::BFloat16}) {
+    uint64_t seed = 10;
+    for (const Case& c : cases) {
+      const int64_t ar = c.ta ? c.k : c.m, ac = c.ta ? c.m : c.k;
+      const int64_t br = c.tb ? c.n : c.k, bc = c.tb ? c.k : c.n;
+      const int64_t lda = ac + 1, ldb = bc + 2, ldc = c.n + 2;
+      const int64_t sa = c.shared_a ? 0 : ar * lda + 3, sb = c.shared_b ? 0 : br * ldb + 1,
+                    sc = c.m * ldc + 2;
+      // Flat buffers of small quarter values (exact in every dtype), at least one element.
+      auto flat = [&](int64_t stride, int64_t rows, int64_t ld, bool shared) {
+        const int64_t n =
+            std::max<int64_t>((shared ? 1 : c.batch) * std::max(stride, rows * ld), 1);
+        std::vector<double> v = values(DType::Float64, {n}, seed++).to_double_vector();
+        for (double& e : v) e = std::isfinite(e) && std::abs(e) < 50 ? std::round(e) / 4 : 1.5;
+        return Array::from_vector(v, {n}).astype(d);
+      };
+      const Array a = flat(sa, ar, lda, c.shared_a), b = flat(sb, br, ldb, c.shared_b),
+                  c0 = flat(sc, c.m, ldc, false);
+      const std::vector<double> av = a.to_double_vector(), bv = b.to_double_vector();
+      std::vector<double> want = c0.to_double_vector();
+      for (int64_t p = 0; p < c.batch; ++p)
+        for (int64_t i = 0; i < c.m; ++i)
+          for (int64_t j = 0; j < c.n; ++j) {
+            double s = 0;
+            for (int64_t l = 0; l < c.k; ++l)
+              s += av[size_t(p * sa + (c.ta ? l * lda + i : i * lda + l))] *
+                   bv[size_t(p * sb + (c.tb ? j * ldb + l : l * ldb + j))];
+            double& out = want[size_t(p * sc + i * ldc + j)];
+            out = c.alpha * s + c.beta * out;
+          }
+      const Array da = to_device(a, rt()), db = to_device(b, rt()), dc = to_device(c0, rt()),
+                  dl = to_device(c0, rt());
+      rt().gemm_strided_batched(c.ta, c.tb, c.m, c.n, c.k, c.alpha, da.data(), lda, sa, db.data(),
+                                ldb, sb, c.beta, dc.data(), ldc, sc, c.batch, d);
+      const int64_t isz = int64_t(itemsize(d));
+      for (int64_t p = 0; p < c.batch; ++p)
+        rt().gemm(c.ta, c.tb, c.m, c.n, c.k, c.alpha, static_cast<char*>(da.data()) + p * sa * isz,
+                  lda, static_cast<char*>(db.data()) + p * sb * isz, ldb, c.beta,
+                  static_cast<char*>(dl.data()) + p * sc * isz, ldc, d);
+      const double rtol = d == DType::Float64 ? 1e-12 : d == DType::Float32 ? 1e-5 : 2e-2;
+      const std::string what = std::string(dtype_name(d)) + " batch " + std::to_string(c.batch) +
+                               (c.ta ? " ta" : "") + (c.tb ? " tb" : "");
+      const Array got = to_host(dc).astype(DType::Float64);
+      expect_arrays_match(Array::from_vector(want, c0.shape()), got, rtol,
+                          "gemm_strided_batched " + what);
+      expect_arrays_match(to_host(dl).astype(DType::Float64), got, rtol,
+                          "gemm_strided_batched vs gemm " + what);
+    }
+  }
+}
+
 struct ConvCase {
   cuda::Conv2dShape s;
 };
 
 // y[n, k, i, j] = sum over c in k's group, r, s of x[n, c, i*sh - ph + r*dh, j*sw - pw + s*dw] w[k,
-// c', r, s].
+// c', r, s] (w[k, c', R-1-r, S-1-s] when s.flip: a true convolution).
 template <class F>
 void for_each_tap(const cuda::Conv2dShape& s, F f) {
   const int64_t cg = s.c / s.groups, kg = s.k / s.groups;
@@ -420,7 +489,8 @@ void for_each_tap(const cuda::Conv2dShape& s, F f) {
                 const int64_t x = j * s.stride_w - s.pad_w + q * s.dilation_w;
                 if (y < 0 || y >= s.h || x < 0 || x >= s.w) continue;
                 const int64_t c = (k / kg) * cg + cc;
-                f(((n * s.c + c) * s.h + y) * s.w + x, ((k * cg + cc) * s.r + r) * s.s + q,
+                const int64_t fr = s.flip ? s.r - 1 - r : r, fq = s.flip ? s.s - 1 - q : q;
+                f(((n * s.c + c) * s.h + y) * s.w + x, ((k * cg + cc) * s.r + fr) * s.s + fq,
                   ((n * s.k + k) * s.out_h() + i) * s.out_w() + j);
               }
 }
@@ -433,6 +503,10 @@ TEST_F(CudaRuntime, ConvolutionAndItsGradientsMatchPlainLoops) {
   cuda::Conv2dShape b = a;
   b.c = 4, b.k = 6, b.groups = 2, b.pad_h = 1, b.pad_w = 2, b.stride_h = 2, b.dilation_w = 2;
   shapes.push_back(b);
+  for (cuda::Conv2dShape f : {a, b}) {  // true convolutions (CUDNN_CONVOLUTION)
+    f.flip = true;
+    shapes.push_back(f);
+  }
   for (DType d : {DType::Float32, DType::Float64, DType::Float16}) {
     for (const cuda::Conv2dShape& s : shapes) {
       auto make = [&](const Shape& sh, uint64_t seed) {
@@ -458,7 +532,8 @@ TEST_F(CudaRuntime, ConvolutionAndItsGradientsMatchPlainLoops) {
       rt().conv2d_backward_data(s, d, dyd.data(), dwd.data(), gx.data());
       rt().conv2d_backward_filter(s, d, dxd.data(), dyd.data(), gw.data());
       const double rtol = d == DType::Float64 ? 1e-12 : d == DType::Float32 ? 1e-5 : 1e-2;
-      const std::string what = std::string(dtype_name(d)) + " groups " + std::to_string(s.groups);
+      const std::string what = std::string(dtype_name(d)) + " groups " + std::to_string(s.groups) +
+                               (s.flip ? " flip" : "");
       expect_arrays_match(Array::from_vector(y, dy.shape()), to_host(out).astype(DType::Float64),
                           rtol, "conv2d forward " + what);
       expect_arrays_match(Array::from_vector(dx, x.shape()), to_host(gx).astype(DType::Float64),

@@ -93,7 +93,15 @@ class DeviceRuntime {
   virtual void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
                     const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c,
                     int64_t ldc, DType dtype) = 0;
-  // Convolution (cross-correlation) y = conv(x, w) in NCHW / KCRS layout,
+  // `batch` gemms at element strides stride_a / stride_b / stride_c (0: the
+  // same operand for every product): cublasGemmStridedBatchedEx on a GPU.
+  virtual void gemm_strided_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                                    double alpha, const void* a, int64_t lda, int64_t stride_a,
+                                    const void* b, int64_t ldb, int64_t stride_b, double beta,
+                                    void* c, int64_t ldc, int64_t stride_c, int64_t batch,
+                                    DType dtype) = 0;
+  // Convolution y = conv(x, w) in NCHW / KCRS layout (a cross-correlation, a
+  // true convolution when shape.flip),
   // contiguous operands, and its two gradients: dx from dy and w, dw from x
   // and dy (both overwrite their output). cuDNN on a GPU, the algorithm
   // chosen once per shape; theon's CPU convolution in the emulator.

@@ -23,15 +23,27 @@ void gemm(int device, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t 
           const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c, int64_t ldc,
           DType dtype, MathMode mode = MathMode::exact);
 
+// `batch` independent gemms in one call: product i reads a + i * stride_a,
+// b + i * stride_b and writes c + i * stride_c (strides in elements, >= 0; 0
+// reuses one operand for every product, a broadcast batch), each as gemm above.
+void gemm_strided_batched(int device, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                          double alpha, const void* a, int64_t lda, int64_t stride_a, const void* b,
+                          int64_t ldb, int64_t stride_b, double beta, void* c, int64_t ldc,
+                          int64_t stride_c, int64_t batch, DType dtype,
+                          MathMode mode = MathMode::exact);
+
 // True when theon was built with cuDNN.
 bool have_cudnn();
 
-// A 2-D convolution (cross-correlation, as conv2d computes) in NCHW / KCRS layout.
+// A 2-D convolution in NCHW / KCRS layout: a cross-correlation, or with
+// `flip` a true convolution (the filters' rows and columns reversed:
+// CUDNN_CONVOLUTION, Theano's filter_flip=True), in all three calls.
 struct Conv2dShape {
   int64_t n = 1, c = 1, h = 1, w = 1;  // input
   int64_t k = 1, r = 1, s = 1;         // filters: k outputs of c / groups channels, r x s
   int64_t pad_h = 0, pad_w = 0, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
   int64_t groups = 1;
+  bool flip = false;
   int64_t out_h() const { return (h + 2 * pad_h - dilation_h * (r - 1) - 1) / stride_h + 1; }
   int64_t out_w() const { return (w + 2 * pad_w - dilation_w * (s - 1) - 1) / stride_w + 1; }
 };

@@ -117,7 +117,8 @@ void setup(Call& call, int device, const Conv2dShape& sh, DType dtype, MathMode 
   check(cudnnSetConvolution2dDescriptor(
             d.conv, narrow(sh.pad_h, "pad"), narrow(sh.pad_w, "pad"), narrow(sh.stride_h, "stride"),
             narrow(sh.stride_w, "stride"), narrow(sh.dilation_h, "dilation"),
-            narrow(sh.dilation_w, "dilation"), CUDNN_CROSS_CORRELATION, compute),
+            narrow(sh.dilation_w, "dilation"),
+            sh.flip ? CUDNN_CONVOLUTION : CUDNN_CROSS_CORRELATION, compute),
         "cudnnSetConvolution2dDescriptor");
   check(cudnnSetConvolutionGroupCount(d.conv, narrow(sh.groups, "groups")),
         "cudnnSetConvolutionGroupCount");
@@ -138,7 +139,7 @@ void setup(Call& call, int device, const Conv2dShape& sh, DType dtype, MathMode 
              std::to_string(sh.pad_h) + "," + std::to_string(sh.pad_w) + "," +
              std::to_string(sh.stride_h) + "," + std::to_string(sh.stride_w) + "," +
              std::to_string(sh.dilation_h) + "," + std::to_string(sh.dilation_w) + "," +
-             std::to_string(sh.groups);
+             std::to_string(sh.groups) + (sh.flip ? ",flip" : "");
   call.one = dtype == DType::Float64 ? static_cast<const void*>(&call.one_d) : &call.one_f;
   call.zero = dtype == DType::Float64 ? static_cast<const void*>(&call.zero_d) : &call.zero_f;
 }

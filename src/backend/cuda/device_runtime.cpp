@@ -108,6 +108,13 @@ class GpuRuntime final : public DeviceRuntime {
     cuda::gemm(index_, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, dtype,
                math_mode());
   }
+  void gemm_strided_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                            double alpha, const void* a, int64_t lda, int64_t stride_a,
+                            const void* b, int64_t ldb, int64_t stride_b, double beta, void* c,
+                            int64_t ldc, int64_t stride_c, int64_t batch, DType dtype) override {
+    cuda::gemm_strided_batched(index_, trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb,
+                               stride_b, beta, c, ldc, stride_c, batch, dtype, math_mode());
+  }
   void conv2d_forward(const Conv2dShape& s, DType dtype, const void* x, const void* w,
                       void* y) override {
     cuda::conv2d_forward(index_, s, dtype, x, w, y, math_mode());

@@ -121,6 +121,11 @@ void gemm(int, bool, bool, int64_t, int64_t, int64_t, double, const void*, int64
           int64_t, double, void*, int64_t, DType, MathMode) {
   off("gemm");
 }
+void gemm_strided_batched(int, bool, bool, int64_t, int64_t, int64_t, double, const void*, int64_t,
+                          int64_t, const void*, int64_t, int64_t, double, void*, int64_t, int64_t,
+                          int64_t, DType, MathMode) {
+  off("gemm_strided_batched");
+}
 bool have_cudnn() {
   return false;
 }

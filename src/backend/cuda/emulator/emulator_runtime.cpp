@@ -5,7 +5,8 @@
 // the harness, the program's text, and per kernel a wrapper
 // theon_emu_<name>(words, blocks, shared) that runs the kernel once per block with
 // blockDim.x == 1. Work runs when it is queued, so synchronize has nothing
-// to wait for. gemm runs on the CPU's BLAS, convolution on theon's CPU ops.
+// to wait for. gemm runs on the CPU's BLAS (a strided batch as a loop of
+// them), convolution on theon's CPU ops (ConvParams::filter_flip for flip).
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 
 #include "../../../ops/blas_lapack.h"
 #include "../common/runtimes.h"
@@ -61,7 +63,7 @@ ConvParams conv_params(const Conv2dShape& s) {
   set_border_mode(p, s.pad_h, s.pad_w);
   p.subsample = {s.stride_h, s.stride_w};
   p.dilation = {s.dilation_h, s.dilation_w};
-  p.filter_flip = false;  // cross-correlation, as cuDNN computes it
+  p.filter_flip = s.flip;  // a true convolution (CUDNN_CONVOLUTION) or a cross-correlation
   p.num_groups = s.groups;
   return p;
 }
@@ -176,6 +178,21 @@ class Emulator final : public DeviceRuntime {
       blas_gemm<float>(trans_a, trans_b, m, n, k, float(alpha), ac.data_as<float>(), ld(ac),
                        bc.data_as<float>(), ld(bc), float(beta), cc.data_as<float>(), ld(cc));
     if (cc.data() != cm.data()) cm.assign(cc);
+  }
+  void gemm_strided_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                            double alpha, const void* a, int64_t lda, int64_t stride_a,
+                            const void* b, int64_t ldb, int64_t stride_b, double beta, void* c,
+                            int64_t ldc, int64_t stride_c, int64_t batch, DType dtype) override {
+    if (batch < 0 || stride_a < 0 || stride_b < 0 || stride_c < 0)
+      throw std::invalid_argument(
+          "[cuda emulator] gemm_strided_batched: batch and strides must be >= 0, got batch=" +
+          std::to_string(batch) + " strides " + std::to_string(stride_a) + ", " +
+          std::to_string(stride_b) + ", " + std::to_string(stride_c));
+    const int64_t isz = int64_t(itemsize(dtype));
+    for (int64_t i = 0; i < batch; ++i)
+      gemm(trans_a, trans_b, m, n, k, alpha, static_cast<const char*>(a) + i * stride_a * isz, lda,
+           static_cast<const char*>(b) + i * stride_b * isz, ldb, beta,
+           static_cast<char*>(c) + i * stride_c * isz, ldc, dtype);
   }
 
   void conv2d_forward(const Conv2dShape& s, DType dtype, const void* x, const void* w,

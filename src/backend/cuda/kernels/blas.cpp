@@ -84,22 +84,13 @@ void run_tensordot(DeviceRuntime& rt, const ApplyNode& node, const std::vector<A
                      promote_types(in[0].dtype(), in[1].dtype()));
 }
 
-// x's element `flat` of the batch axes (the leading batch.size() axes).
-Array batch_view(Array x, const Shape& batch, int64_t flat) {
-  for (int d = int(batch.size()) - 1; d >= 0; --d) {
-    x = x.index(d, flat % batch[size_t(d)]);
-    flat /= batch[size_t(d)];
-  }
-  return x;
-}
-
 void run_matmul(DeviceRuntime& rt, const ApplyNode&, const std::vector<Array>& in,
                 std::vector<Array>& out) {
   const Array A = in[0].ndim() == 1 ? in[0].expand_dims(0) : in[0];
   const Array B = in[1].ndim() == 1 ? in[1].expand_dims(1) : in[1];
   check_aligned("matmul", in[0].shape(), in[1].shape(), {in[0].ndim() - 1},
                 {dot_axis_b(in[1].ndim())});
-  const int64_t m = A.shape()[size_t(A.ndim() - 2)], k = A.shape().back(), n = B.shape().back();
+  const int64_t m = A.shape()[size_t(A.ndim() - 2)], n = B.shape().back();
   const Shape ba(A.shape().begin(), A.shape().end() - 2),
       bb(B.shape().begin(), B.shape().end() - 2);
   const Shape batch = broadcast_shapes(ba, bb);
@@ -108,16 +99,11 @@ void run_matmul(DeviceRuntime& rt, const ApplyNode&, const std::vector<Array>& i
   const DType dt = promote_types(A.dtype(), B.dtype());
   Array C = device_empty(rt, dt, full);
   const int64_t nbatch = shape_size(batch);
-  if (B.ndim() == 2 && ba == batch) {
+  // One product of A's merged rows with B when they merge as a view, else a batch of products.
+  if (B.ndim() == 2 && ba == batch && merged_stride(A, 0, A.ndim() - 1))
     matmul_2d(rt, merged_dims(A, {A.ndim() - 1, A.ndim()}), B, C.reshape({nbatch * m, n}));
-  } else if (nbatch > 0) {
-    Shape fa = batch, fb = batch;
-    fa.insert(fa.end(), {m, k});
-    fb.insert(fb.end(), {k, n});
-    const Array Ab = A.broadcast_to(fa), Bb = B.broadcast_to(fb);
-    for (int64_t i = 0; i < nbatch; ++i)
-      matmul_2d(rt, batch_view(Ab, batch, i), batch_view(Bb, batch, i), batch_view(C, batch, i));
-  }
+  else
+    batched_matmul(rt, A, B, C);
   Shape final_shape = batch;
   if (in[0].ndim() > 1) final_shape.push_back(m);
   if (in[1].ndim() > 1) final_shape.push_back(n);

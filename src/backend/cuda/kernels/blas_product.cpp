@@ -107,8 +107,30 @@ const KernelProgram& blas_program(DType dt) {
 
 namespace {
 
-// A 2-d operand as gemm reads it: row-major (ld = row stride) or, as the
-// transpose flag, column-major (ld = column stride), in elements.
+// How gemm reads a matrix of r x c elements with byte strides s0, s1 (items
+// of s bytes): row-major (ld = row stride) or, as the transpose flag,
+// column-major (ld = column stride), in elements; nothing when it cannot.
+struct GemmLayout {
+  bool trans;
+  int64_t ld;
+};
+
+std::optional<GemmLayout> gemm_layout(int64_t r, int64_t c, int64_t s0, int64_t s1, int64_t s) {
+  if ((c == 1 || s1 == s) && (r == 1 || (s0 % s == 0 && s0 >= c * s)))
+    return GemmLayout{false, r == 1 ? std::max<int64_t>(c, 1) : s0 / s};
+  if ((r == 1 || s0 == s) && (c == 1 || (s1 % s == 0 && s1 >= r * s)))
+    return GemmLayout{true, c == 1 ? std::max<int64_t>(r, 1) : s1 / s};
+  return std::nullopt;
+}
+
+// The layout of x's last two dims.
+std::optional<GemmLayout> gemm_layout(const Array& x) {
+  const size_t d = size_t(x.ndim());
+  return gemm_layout(x.shape()[d - 2], x.shape()[d - 1], x.strides()[d - 2], x.strides()[d - 1],
+                     int64_t(x.itemsize()));
+}
+
+// A 2-d operand as gemm reads it (copied to C-contiguous when no layout fits).
 struct GemmOperand {
   Array keep;
   bool trans;
@@ -117,13 +139,16 @@ struct GemmOperand {
 
 GemmOperand gemm_operand(const Array& x, DType dt) {
   Array y = x.dtype() == dt ? x : device_contiguous(x, dt);
-  const int64_t r = y.shape()[0], c = y.shape()[1], s = int64_t(y.itemsize());
-  const int64_t s0 = y.strides()[0], s1 = y.strides()[1];
-  if ((c == 1 || s1 == s) && (r == 1 || (s0 % s == 0 && s0 >= c * s)))
-    return {y, false, r == 1 ? std::max<int64_t>(c, 1) : s0 / s};
-  if ((r == 1 || s0 == s) && (c == 1 || (s1 % s == 0 && s1 >= r * s)))
-    return {y, true, c == 1 ? std::max<int64_t>(r, 1) : s1 / s};
-  return {device_contiguous(y, dt), false, std::max<int64_t>(c, 1)};
+  if (const auto l = gemm_layout(y)) return {y, l->trans, l->ld};
+  return {device_contiguous(y, dt), false, std::max<int64_t>(y.shape()[1], 1)};
+}
+
+// x (batch..., rows, cols) of `dt` whose matrices gemm can read in place:
+// converted or copied to C-contiguous otherwise (before any broadcast of its batch dims).
+Array batch_operand(const Array& x, DType dt) {
+  Array y = x.dtype() == dt ? x : device_contiguous(x, dt);
+  if (is_float(dt) && !gemm_layout(y)) y = device_contiguous(y, dt);
+  return y;
 }
 
 // Fills the words of an elementwise operand (pointer and byte strides of x broadcast to `shape`).
@@ -163,6 +188,24 @@ Array elementwise(DeviceRuntime& rt, const char* kernel, Array a, Array b, DType
 }
 
 }  // namespace
+
+std::optional<int64_t> merged_stride(const Array& x, int from, int to) {
+  const int64_t s = int64_t(x.itemsize());
+  std::optional<int64_t> stride;
+  int64_t span = 1;  // elements of the dims after d that count
+  for (int d = to - 1; d >= from; --d) {
+    const int64_t len = x.shape()[size_t(d)], st = x.strides()[size_t(d)];
+    if (len == 1) continue;
+    if (!stride) {
+      if (st < 0 || st % s != 0) return std::nullopt;
+      stride = st / s;
+    } else if (st != *stride * s * span) {
+      return std::nullopt;
+    }
+    span *= len;
+  }
+  return stride.value_or(0);
+}
 
 void gemm_into(DeviceRuntime& rt, const Array& a, const Array& b, const Array& c, double alpha,
                double beta) {
@@ -204,9 +247,57 @@ void matmul_2d(DeviceRuntime& rt, const Array& a, const Array& b, const Array& c
   rt.launch(blas_program(dt), "kblas_int_matmul", grid_for(rt, m * n), w);
 }
 
+namespace {
+
+// x's element `flat` of its leading batch.size() dims.
+Array batch_view(Array x, const Shape& batch, int64_t flat) {
+  for (int d = int(batch.size()) - 1; d >= 0; --d) {
+    x = x.index(d, flat % batch[size_t(d)]);
+    flat /= batch[size_t(d)];
+  }
+  return x;
+}
+
+}  // namespace
+
 void batched_matmul(DeviceRuntime& rt, const Array& a, const Array& b, const Array& c) {
-  for (int64_t i = 0; i < c.shape()[0]; ++i)
-    matmul_2d(rt, a.index(0, i), b.index(0, i), c.index(0, i));
+  const int nb = c.ndim() - 2;
+  const Shape batch(c.shape().begin(), c.shape().end() - 2);
+  const int64_t m = c.shape()[size_t(nb)], n = c.shape()[size_t(nb + 1)];
+  const int64_t k = a.shape().back(), nbatch = shape_size(batch);
+  if (nbatch == 0 || m == 0 || n == 0) return;
+  if (k == 0) {  // c is C-contiguous
+    rt.zero(c.data(), c.nbytes());
+    return;
+  }
+  const DType dt = c.dtype();
+  Shape fa = batch, fb = batch;
+  fa.insert(fa.end(), {m, k});
+  fb.insert(fb.end(), {k, n});
+  const Array A = batch_operand(a, dt).broadcast_to(fa), B = batch_operand(b, dt).broadcast_to(fb);
+  if (!is_float(dt)) {  // the exact integer kernel, product by product
+    for (int64_t i = 0; i < nbatch; ++i)
+      matmul_2d(rt, batch_view(A, batch, i), batch_view(B, batch, i), batch_view(c, batch, i));
+    return;
+  }
+  // The trailing batch dims that one element stride per operand steps
+  // through go to one strided batched gemm; the leading rest is a loop.
+  int j = nb;
+  while (j > 0 && merged_stride(A, j - 1, nb) && merged_stride(B, j - 1, nb) &&
+         merged_stride(c, j - 1, nb))
+    --j;
+  const Shape outer(batch.begin(), batch.begin() + j);
+  const int64_t inner = shape_size(Shape(batch.begin() + j, batch.end()));
+  const GemmLayout la = *gemm_layout(A), lb = *gemm_layout(B);
+  const int64_t ldc = m == 1 ? n : c.strides()[size_t(nb)] / int64_t(c.itemsize());
+  for (int64_t i = 0; i < shape_size(outer); ++i) {
+    const Array Ai = batch_view(A, outer, i), Bi = batch_view(B, outer, i),
+                Ci = batch_view(c, outer, i);
+    rt.gemm_strided_batched(la.trans, lb.trans, m, n, k, 1.0, Ai.data(), la.ld,
+                            *merged_stride(Ai, 0, nb - j), Bi.data(), lb.ld,
+                            *merged_stride(Bi, 0, nb - j), 0.0, Ci.data(), ldc,
+                            *merged_stride(Ci, 0, nb - j), inner, dt);
+  }
 }
 
 Array multiply(DeviceRuntime& rt, const Array& a, const Array& b, DType dtype) {

@@ -15,8 +15,19 @@ namespace theon::cuda::kernels::kblas {
 // stride (a C-contiguous matrix or a row block of one); a and b any dtypes and strides.
 void matmul_2d(DeviceRuntime& rt, const Array& a, const Array& b, const Array& c);
 
-// c[i] = a[i] @ b[i] for 3-d device arrays (batch, rows, cols), c C-contiguous.
+// c[i...] = a[i...] @ b[i...] over the leading batch dims of c (batch...,
+// rows, cols), C-contiguous; a (..., rows, k) and b (..., k, cols) have batch
+// dims that broadcast to c's. Float dtypes go to the runtime's strided
+// batched gemm (batch dims that one element stride per operand cannot step
+// through, such as a broadcast dim before a real one, loop around it);
+// integers and bool run the exact kernel product by product.
 void batched_matmul(DeviceRuntime& rt, const Array& a, const Array& b, const Array& c);
+
+// The element stride that steps through dims [from, to) of x in row-major
+// order (0 when they hold at most one element), if one stride does: dims of
+// size 1 do not count, a broadcast (stride 0) run of dims gives 0. Nothing
+// for a negative stride or one that is not a whole number of items.
+std::optional<int64_t> merged_stride(const Array& x, int from, int to);
 
 // c = alpha * a @ b + beta * c through gemm (float dtypes; c as in matmul_2d,
 // a and b converted to c's dtype when they differ). All sizes > 0.

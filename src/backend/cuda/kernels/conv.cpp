@@ -2,9 +2,9 @@
 // ops through the runtime's convolution (cuDNN on a GPU), and the pooling ops
 // (pool.cpp). Theano's conventions map onto Conv2dShape as Conv2d::perform
 // maps them onto its CPU kernels: the border mode becomes a padding
-// (Conv2d::pad_for), filter_flip=true (a true convolution) flips the filters'
-// spatial axes before the cross-correlation (a negative-stride view made
-// contiguous), float16 / bfloat16 compute in float32 and integers in float64,
+// (Conv2d::pad_for), filter_flip=true (a true convolution) becomes
+// Conv2dShape::flip (CUDNN_CONVOLUTION: no flipped copy of the filters),
+// float16 / bfloat16 compute in float32 and integers in float64,
 // and sizes the library cannot take (an empty batch, no channels) give an
 // empty or zero result without a call.
 #include "theon/ops/conv.h"
@@ -23,14 +23,6 @@ namespace {
 template <class O>
 bool is(const Op& op) {
   return dynamic_cast<const O*>(&op) != nullptr;
-}
-
-// The filters' rows and columns reversed (a view).
-Array flip_spatial(const Array& a) {
-  Array r = a;
-  for (int axis = 2; axis < 4; ++axis)
-    r = r.slice(axis, r.shape()[size_t(axis)] - 1, -r.shape()[size_t(axis)] - 1, -1);
-  return r;
 }
 
 // The dtype of the result (integers give float64) and the dtype computed in.
@@ -52,13 +44,13 @@ Conv2dShape conv_shape(const Conv2d& fwd, int64_t n, int64_t c, int64_t h, int64
   g.stride_h = p.subsample[0], g.stride_w = p.subsample[1];
   g.dilation_h = p.dilation[0], g.dilation_w = p.dilation[1];
   g.groups = p.num_groups;
+  g.flip = p.filter_flip;
   return g;
 }
 
-// `r` (computed in `compute`) as the op's result dtype, its spatial axes reversed when `flip`.
-Array finish(const Array& r, DType out, bool flip = false) {
-  if (!flip && r.dtype() == out) return r;
-  return device_contiguous(flip ? flip_spatial(r) : r, out);
+// `r` (computed in `compute`) as the op's result dtype.
+Array finish(const Array& r, DType out) {
+  return r.dtype() == out ? r : device_contiguous(r, out);
 }
 
 std::array<int64_t, 2> rows_cols(const Array& a, const char* who) {
@@ -110,7 +102,7 @@ void run_conv2d(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
       rt.zero(y.data(), y.nbytes());
     } else {
       const Array xc = device_contiguous(x, dt.compute);
-      const Array wc = device_contiguous(p.filter_flip ? flip_spatial(w) : w, dt.compute);
+      const Array wc = device_contiguous(w, dt.compute);
       rt.conv2d_forward(conv_shape(op, xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3]), dt.compute,
                         xc.data(), wc.data(), y.data());
     }
@@ -139,7 +131,7 @@ void run_grad_inputs(DeviceRuntime& rt, const ApplyNode& node, const std::vector
     if (g.k == 0 || gs[2] == 0 || gs[3] == 0) {
       rt.zero(dx.data(), dx.nbytes());
     } else {
-      const Array wc = device_contiguous(p.filter_flip ? flip_spatial(w) : w, dt.compute);
+      const Array wc = device_contiguous(w, dt.compute);
       const Array gc = device_contiguous(gy, dt.compute);
       rt.conv2d_backward_data(g, dt.compute, gc.data(), wc.data(), dx.data());
     }
@@ -176,8 +168,7 @@ void run_grad_weights(DeviceRuntime& rt, const ApplyNode& node, const std::vecto
       rt.conv2d_backward_filter(g, dt.compute, xc.data(), gc.data(), dw.data());
     }
   }
-  // The gradient of the flipped filters the forward op used, flipped back.
-  out[0] = finish(dw, dt.out, p.filter_flip);
+  out[0] = finish(dw, dt.out);
 }
 
 // The rows_cols shape argument of the gradient ops is read on the host.
