@@ -1,5 +1,6 @@
 #include "theon/runtime/dlpack.h"
 
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -69,23 +70,13 @@ struct Exported {
 }  // namespace
 
 std::string dlpack_device_name(int32_t device_type) {
-  switch (device_type) {
-    case 1: return "CPU";
-    case 2: return "CUDA";
-    case 3: return "CUDA pinned host";
-    case 4: return "OpenCL";
-    case 7: return "Vulkan";
-    case 8: return "Metal";
-    case 9: return "VPI";
-    case 10: return "ROCm";
-    case 11: return "ROCm pinned host";
-    case 12: return "ext_dev";
-    case 13: return "CUDA managed";
-    case 14: return "oneAPI";
-    case 15: return "WebGPU";
-    case 16: return "Hexagon";
-    case 17: return "MAIA";
-  }
+  // DLDeviceType's values 1..17 (5 and 6 are unused).
+  static const char* const names[] = {
+      nullptr,   "CPU", "CUDA", "CUDA pinned host", "OpenCL",  nullptr,        nullptr,  "Vulkan",
+      "Metal",   "VPI", "ROCm", "ROCm pinned host", "ext_dev", "CUDA managed", "oneAPI", "WebGPU",
+      "Hexagon", "MAIA"};
+  if (device_type >= 0 && device_type < int32_t(std::size(names)) && names[device_type])
+    return names[device_type];
   return "device type " + std::to_string(device_type);
 }
 
@@ -106,7 +97,8 @@ Array from_dlpack(DLManagedTensor* t) {
     // (Managed memory is safe to read here once the producer's GPU work on
     // it is finished, which DLPack requires of the producer anyway.)
     case dl::kCUDAHost:
-    case dl::kCUDAManaged: break;
+    case dl::kCUDAManaged:
+      break;
     case dl::kCUDA:
       try {
         // The real runtime of cuda:id, or under the emulator cuda:0, whose
@@ -118,9 +110,10 @@ Array from_dlpack(DLManagedTensor* t) {
       device = id;
       break;
     default:
-      throw std::invalid_argument("from_dlpack: cannot import a tensor in " + dlpack_device_name(type) +
-                                  " memory (DLPack device type " + std::to_string(type) +
-                                  "); theon imports CPU, CUDA, CUDA pinned host and CUDA managed tensors");
+      throw std::invalid_argument(
+          "from_dlpack: cannot import a tensor in " + dlpack_device_name(type) +
+          " memory (DLPack device type " + std::to_string(type) +
+          "); theon imports CPU, CUDA, CUDA pinned host and CUDA managed tensors");
   }
   if (dl.ndim < 0) throw std::invalid_argument("from_dlpack: negative ndim");
   DType d = dtype_from_dl(dl.dtype);
@@ -155,7 +148,8 @@ DLManagedTensor* to_dlpack(const Array& a) {
     rt = &cuda::device_runtime(a.device());
     if (rt->emulated())
       throw std::invalid_argument(
-          "to_dlpack: the array lives on the CUDA emulator, whose memory is host memory; other libraries "
+          "to_dlpack: the array lives on the CUDA emulator, whose memory is host memory; other "
+          "libraries "
           "would read it as GPU memory (copy it to the host with cuda::to_host and export that)");
   }
   auto e = std::make_unique<Exported>();

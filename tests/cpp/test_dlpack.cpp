@@ -1,13 +1,12 @@
 // DLPack round trips: zero copy, strides kept, the producer's deleter runs once;
 // CUDA tensors become device Arrays (run here on the CUDA host emulator).
 #include <gtest/gtest.h>
-
-#include <string>
-#include <vector>
-
 #include <theon/backend/cuda_device.h>
 #include <theon/backend/device.h>
 #include <theon/runtime/dlpack.h>
+
+#include <string>
+#include <vector>
 
 #include "../../src/backend/cuda/emulator/host_compiler.h"
 
@@ -43,13 +42,10 @@ DLManagedTensor* produce(void* data, DLDevice device, DLDataType dtype, std::vec
   p->shape = std::move(shape);
   p->strides = std::move(strides);
   p->deleted = deleted;
-  p->managed.dl_tensor = DLTensor{data,
-                                  device,
-                                  int32_t(p->shape.size()),
-                                  dtype,
-                                  p->shape.data(),
-                                  p->strides.empty() ? nullptr : p->strides.data(),
-                                  byte_offset};
+  p->managed.dl_tensor =
+      DLTensor{data,       device,          int32_t(p->shape.size()),
+               dtype,      p->shape.data(), p->strides.empty() ? nullptr : p->strides.data(),
+               byte_offset};
   p->managed.manager_ctx = p;
   p->managed.deleter = [](DLManagedTensor* self) {
     auto* q = static_cast<Produced*>(self->manager_ctx);
@@ -111,14 +107,16 @@ TEST_F(DLPackCuda, CudaTensorBecomesADeviceArrayWithoutCopy) {
   for (size_t i = 0; i < data.size(); ++i) data[i] = float(i);
   {
     // A 2x3 view at element 2 with element strides (6, 2), over "device" memory.
-    Array a = from_dlpack(produce(data.data(), {dl::kCUDA, 0}, kF32, {2, 3}, {6, 2}, 2 * sizeof(float), &deleted));
+    Array a = from_dlpack(
+        produce(data.data(), {dl::kCUDA, 0}, kF32, {2, 3}, {6, 2}, 2 * sizeof(float), &deleted));
     EXPECT_TRUE(a.on_device());
     EXPECT_EQ(a.device(), 0);
     EXPECT_EQ(a.shape(), (Shape{2, 3}));
     EXPECT_EQ(a.strides(), (Strides{24, 8}));
     EXPECT_EQ(a.data(), data.data() + 2);
-    EXPECT_THROW(a.to_double_vector(), std::logic_error);  // device memory, not readable from the host
-    Array row = a.index(0, 1);  // a metadata view keeps the tensor alive
+    EXPECT_THROW(a.to_double_vector(),
+                 std::logic_error);  // device memory, not readable from the host
+    Array row = a.index(0, 1);       // a metadata view keeps the tensor alive
     {
       Array c = from_dlpack(produce(data.data(), {dl::kCUDA, 0}, kF32, {4}, {}, 0, &deleted));
       EXPECT_EQ(cuda::to_host(c).to_double_vector(), (std::vector<double>{0, 1, 2, 3}));
@@ -133,13 +131,16 @@ TEST_F(DLPackCuda, CudaTensorBecomesADeviceArrayWithoutCopy) {
 }
 
 TEST_F(DLPackCuda, StridedCudaTensorDownloads) {
-  if (cuda::detail::host_compiler().empty()) GTEST_SKIP() << "no C++ compiler for the CUDA emulator";
+  if (cuda::detail::host_compiler().empty())
+    GTEST_SKIP() << "no C++ compiler for the CUDA emulator";
   int deleted = 0;
   std::vector<float> data(20);
   for (size_t i = 0; i < data.size(); ++i) data[i] = float(i);
-  Array a = from_dlpack(produce(data.data(), {dl::kCUDA, 0}, kF32, {2, 3}, {6, 2}, 2 * sizeof(float), &deleted));
+  Array a = from_dlpack(
+      produce(data.data(), {dl::kCUDA, 0}, kF32, {2, 3}, {6, 2}, 2 * sizeof(float), &deleted));
   EXPECT_EQ(cuda::to_host(a).to_double_vector(), (std::vector<double>{2, 4, 6, 8, 10, 12}));
-  EXPECT_EQ(cuda::to_host(a.transpose()).to_double_vector(), (std::vector<double>{2, 8, 4, 10, 6, 12}));
+  EXPECT_EQ(cuda::to_host(a.transpose()).to_double_vector(),
+            (std::vector<double>{2, 8, 4, 10, 6, 12}));
   a = Array();
   EXPECT_EQ(deleted, 1);
 }
@@ -200,7 +201,8 @@ TEST_F(DLPackCuda, ExportOfEmulatorArraysIsRefused) {
     ADD_FAILURE() << "an emulator array was exported";
   } catch (const std::invalid_argument& e) {
     const std::string msg = e.what();
-    EXPECT_NE(msg.find("lives on the CUDA emulator, whose memory is host memory; other libraries would read it "
+    EXPECT_NE(msg.find("lives on the CUDA emulator, whose memory is host memory; other libraries "
+                       "would read it "
                        "as GPU memory"),
               std::string::npos)
         << msg;

@@ -57,7 +57,7 @@ namespace theon {
 namespace dl {
 constexpr int32_t kCPU = 1;
 constexpr int32_t kCUDA = 2;
-constexpr int32_t kCUDAHost = 3;  // pinned host memory
+constexpr int32_t kCUDAHost = 3;      // pinned host memory
 constexpr int32_t kCUDAManaged = 13;  // unified memory
 }  // namespace dl
 
