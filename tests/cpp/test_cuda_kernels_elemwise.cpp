@@ -13,6 +13,7 @@
 #include "cuda_kernel_test_util.h"
 #include "cuda_test_programs.h"
 #include "theon/ops/composite.h"
+#include "theon/ops/composite_reduce.h"
 #include "theon/ops/elemwise.h"
 
 namespace theon::testing {
@@ -183,6 +184,21 @@ TEST_F(Kernels, CompositeOutputsOfSmallerShapeAndPassedThroughInputs) {
   const Array ci = values(DType::Int16, {4, 1}, 3);
   std::vector<Var> outs = theon::apply(comp, vars_for({a, b, ci}));
   expect_matches_cpu(node_of(outs[0]), {device_transposed(a), b, ci}, rtol_of(DType::Float32));
+}
+
+// Runs the composite here and the reduction through the reduce family's kernel.
+TEST_F(Kernels, CompositeReduceRunsTheCompositeThenTheReduction) {
+  auto red = std::make_shared<Reduce>(ReduceKind::Sum, std::vector<int>{1}, false);
+  if (!cuda::find_device_kernel(*red)) GTEST_SKIP() << "no device kernel for " << red->name();
+  ScalarProgram p;
+  p.inputs = {DType::Float32, DType::Float32};
+  p.instrs = {ScalarInstr{false, ScalarOpId::exp, DType::Float64, {0}},
+              ScalarInstr{false, ScalarOpId::mul, DType::Float64, {2, 1}}};
+  p.outputs = {3};
+  auto op = std::make_shared<CompositeReduce>(std::make_shared<Composite>(p), red);
+  const Array a = values(DType::Float32, {3, 8}, 1), b = values(DType::Float32, {8}, 2);
+  Var out = theon::apply1(op, vars_for({a, b}));
+  expect_matches_cpu(node_of(out), {device_transposed(a), b}, 1e-5);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include "launch_util.h"
 #include "theon/backend/cuda_codegen.h"
 #include "theon/ops/composite.h"
+#include "theon/ops/composite_reduce.h"
 
 namespace theon::cuda::kernels {
 
@@ -312,6 +313,28 @@ void run_elemwise(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Ar
   run_composite_node(rt, *c, inputs, outputs);
 }
 
+// ---- CompositeReduce: the composite, then the reduction's own device kernel ----
+
+bool supports_composite_reduce(const Op& op) {
+  const auto* cr = dynamic_cast<const CompositeReduce*>(&op);
+  return cr && find_device_kernel(cr->reduce()) != nullptr;
+}
+
+void run_composite_reduce(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& in,
+                          std::vector<Array>& out) {
+  const auto& cr = static_cast<const CompositeReduce&>(*node.op);
+  std::vector<Array> mid;
+  run_composite_node(rt, cr.composite(), in, mid);
+  const DeviceKernel* k = find_device_kernel(cr.reduce());
+  if (!k)
+    throw std::invalid_argument("[" + cr.name() + "] CUDA: no device kernel for " +
+                                cr.reduce().name());
+  // The reduction as a node of its own over the intermediate's type.
+  const Var x = tensor(mid[0].dtype(), mid[0].shape());
+  const Var r = theon::apply1(std::make_shared<Reduce>(cr.reduce()), {x});
+  k->run(rt, *r.owner(), mid, out);
+}
+
 }  // namespace
 
 const KernelProgram& exact_cmp_program() {
@@ -323,7 +346,8 @@ const KernelProgram& exact_cmp_program() {
 }
 
 std::vector<DeviceKernel> elemwise_kernels() {
-  return {{"elemwise", supports_elemwise, run_elemwise, nullptr}};
+  return {{"elemwise", supports_elemwise, run_elemwise, nullptr},
+          {"composite_reduce", supports_composite_reduce, run_composite_reduce, nullptr}};
 }
 
 }  // namespace theon::cuda::kernels
