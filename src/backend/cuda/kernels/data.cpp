@@ -198,7 +198,7 @@ void run_roll(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>
 // Ops computed from host scalars only: the CPU's perform, uploaded.
 void run_on_host(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& in,
                  std::vector<Array>& out) {
-  std::vector<Array> host;
+  std::vector<Array> host(node.outputs.size());
   node.op->perform(in, host);
   out.clear();
   for (const Array& h : host) out.push_back(to_device(h, rt));

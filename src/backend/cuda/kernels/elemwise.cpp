@@ -9,7 +9,9 @@
 // output's shape; otherwise the strided one, over byte strides with dims
 // merged where every operand allows it (stride 0 broadcasts). A Composite
 // output that depends on only some inputs (and so may have a smaller shape)
-// runs as a program of its own over its shape, as Composite::perform does.
+// runs as a program of its own over its shape, as Composite::perform does;
+// so does every output of a composite with more operands than one kernel
+// takes (kMaxOperands).
 // Comparisons of a signed with an unsigned integer, which the CPU computes
 // exactly in a loop of its own (never fused), have a small kernel here.
 #include <algorithm>
@@ -158,6 +160,8 @@ void run_composite_node(DeviceRuntime& rt, const Composite& c, const std::vector
   }
   const size_t no = c.program().outputs.size();
   outputs.assign(no, Array());
+  // Too many operands for one kernel: each output by a program of its own.
+  const bool split = ni + int(no) > kMaxOperands;
   bool any_main = false;
   for (size_t k = 0; k < no; ++k) {
     const int v = c.program().outputs[k];
@@ -165,7 +169,7 @@ void run_composite_node(DeviceRuntime& rt, const Composite& c, const std::vector
     const std::vector<int> used = inputs_of(c, v);
     Shape sk;
     for (int i : used) sk = broadcast_shapes(sk, inputs[size_t(i)].shape());
-    if (sk == full) {
+    if (sk == full && !split) {
       outputs[k] = device_empty(rt, dt, full);
       any_main = true;
       continue;
