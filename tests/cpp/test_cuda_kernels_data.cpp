@@ -13,6 +13,7 @@
 #include "cuda_test_programs.h"
 #include "theon/ops/creation.h"
 #include "theon/ops/join.h"
+#include "theon/ops/linalg.h"
 #include "theon/ops/shape.h"
 #include "theon/ops/shape_extra.h"
 #include "theon/ops/subtensor.h"
@@ -151,6 +152,11 @@ TEST_F(DataKernels, CreationOps) {
   const Array m = values(DType::Int32, {2, 4, 5}, 11);
   for (bool upper : {false, true})
     for (int64_t k : {-2, 0, 1, 9}) check(std::make_shared<Tril>(k, upper), {device_transposed(m)});
+  for (int off : {0, 2, -1}) {
+    check(std::make_shared<AllocDiag>(off), {device_strided(values(DType::Float16, {3}, 12))});
+    check(std::make_shared<ExtractDiag>(off, 2, 0), {device_transposed(m)});
+  }
+  check(std::make_shared<AllocDiag>(1), {values(DType::Int8, {0}, 1)});
   check(std::make_shared<ARange>(DType::Int64), {i64(-3), i64(17), i64(4)});
   check(std::make_shared<ARange>(DType::Float32),
         {Array::scalar(DType::Float64, 0.5), Array::scalar(DType::Float64, 3), Array::scalar(DType::Float64, 0.25)});

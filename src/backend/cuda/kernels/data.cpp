@@ -2,7 +2,7 @@
 // array creation. Indexing (Subtensor and friends) is in indexing.cpp.
 //
 // Ops whose perform only builds a view (DimShuffle, Flip, BroadcastTo,
-// Split) run their own perform on the device array: views are metadata.
+// Split, ExtractDiag) run their own perform on the device array: views are metadata.
 // Copies go through device_assign (strided copy with broadcast and cast),
 // mirroring each perform's slices; shapes, shifts, repeats and sizes are read
 // on the host (host_input). ARange and Linspace, whose inputs are all host
@@ -18,6 +18,7 @@
 #include "theon/backend/cuda_codegen.h"
 #include "theon/ops/creation.h"
 #include "theon/ops/join.h"
+#include "theon/ops/linalg.h"
 #include "theon/ops/shape.h"
 #include "theon/ops/shape_extra.h"
 
@@ -43,9 +44,10 @@ Array device_copy(DeviceRuntime& rt, const Array& x) {
 // ---- views: the op's own perform ----
 
 bool supports_view(const Op& op) {
-  return is<DimShuffle>(op) || is<Flip>(op) || is<BroadcastTo>(op) || is<Split>(op);
+  return is<DimShuffle>(op) || is<Flip>(op) || is<BroadcastTo>(op) || is<Split>(op) ||
+         is<ExtractDiag>(op);
 }
-bool view_host_input(const Op& op, int i) { return !is<DimShuffle>(op) && !is<Flip>(op) && i > 0; }
+bool view_host_input(const Op& op, int i) { return (is<BroadcastTo>(op) || is<Split>(op)) && i > 0; }
 void run_view(DeviceRuntime&, const ApplyNode& node, const std::vector<Array>& in,
               std::vector<Array>& out) {
   node.op->perform(in, out);
@@ -195,6 +197,21 @@ void run_roll(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>
 
 // ---- creation ----
 
+// AllocDiag{offset}(v): zeros with v copied onto a diagonal (AllocDiag::perform's view).
+void run_alloc_diag(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& in,
+                    std::vector<Array>& out) {
+  const int64_t offset = std::stoll(node.op->props());
+  const Array& v = in[0];
+  const int64_t n = v.shape()[0], d = n + std::abs(offset);
+  Array r = device_empty(rt, v.dtype(), {d, d});
+  out.assign(1, r);
+  if (r.size() == 0) return;
+  rt.zero(r.data(), r.nbytes());
+  const int64_t s0 = r.strides()[0], s1 = r.strides()[1];
+  const int64_t start = offset >= 0 ? offset * s1 : -offset * s0;
+  if (n > 0) device_assign(Array(v.dtype(), {n}, {s0 + s1}, r.offset() + start, r.buffer()), v);
+}
+
 // Ops computed from host scalars only: the CPU's perform, uploaded.
 void run_on_host(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& in,
                  std::vector<Array>& out) {
@@ -301,6 +318,7 @@ std::vector<DeviceKernel> data_kernels() {
       {"roll", is<Roll>, run_roll, all_but_first},
       {"eye", is<Eye>, run_eye, all_inputs},
       {"tril", is<Tril>, run_tril, nullptr},
+      {"alloc_diag", is<AllocDiag>, run_alloc_diag, nullptr},
       {"arange", [](const Op& op) { return is<ARange>(op) || is<Linspace>(op); }, run_on_host,
        all_inputs},
   };
