@@ -31,8 +31,12 @@ bool is(const Op& op) {
   return typeid(op) == typeid(T);
 }
 
-bool all_but_first(const Op&, int input) { return input > 0; }
-bool all_inputs(const Op&, int) { return true; }
+bool all_but_first(const Op&, int input) {
+  return input > 0;
+}
+bool all_inputs(const Op&, int) {
+  return true;
+}
 
 // A fresh C-contiguous copy of x (device_contiguous returns x itself when it already is one).
 Array device_copy(DeviceRuntime& rt, const Array& x) {
@@ -47,7 +51,9 @@ bool supports_view(const Op& op) {
   return is<DimShuffle>(op) || is<Flip>(op) || is<BroadcastTo>(op) || is<Split>(op) ||
          is<ExtractDiag>(op);
 }
-bool view_host_input(const Op& op, int i) { return (is<BroadcastTo>(op) || is<Split>(op)) && i > 0; }
+bool view_host_input(const Op& op, int i) {
+  return (is<BroadcastTo>(op) || is<Split>(op)) && i > 0;
+}
 void run_view(DeviceRuntime&, const ApplyNode& node, const std::vector<Array>& in,
               std::vector<Array>& out) {
   node.op->perform(in, out);
@@ -145,7 +151,9 @@ void run_join(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>
 }
 
 // Repeat and Roll keep their axis private; it is the number in their props.
-int axis_of(const Op& op) { return std::stoi(op.props()); }
+int axis_of(const Op& op) {
+  return std::stoi(op.props());
+}
 
 void run_repeat(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& in,
                 std::vector<Array>& out) {
@@ -156,10 +164,10 @@ void run_repeat(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
   auto reps = in[1].to_int_vector();
   if (reps.size() == 1) reps.assign(size_t(n), reps[0]);
   if (int64_t(reps.size()) != n)
-    throw std::invalid_argument("[" + who + "] operands could not be broadcast together: " +
-                                std::to_string(reps.size()) + " repeats for axis " +
-                                std::to_string(axis) + " of length " + std::to_string(n) +
-                                " (shape " + shape_str(x.shape()) + ")");
+    throw std::invalid_argument(
+        "[" + who + "] operands could not be broadcast together: " + std::to_string(reps.size()) +
+        " repeats for axis " + std::to_string(axis) + " of length " + std::to_string(n) +
+        " (shape " + shape_str(x.shape()) + ")");
   Shape shp = x.shape();
   shp[size_t(axis)] = 0;
   for (int64_t r : reps) {
@@ -300,9 +308,8 @@ void run_tril(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>
 
 const KernelProgram& creation_program() {
   return cached_program("creation", [] {
-    return KernelProgram{std::string(fused_prelude()) + kCreationSource,
-                         {"theon_eye", "theon_tril"},
-                         8};
+    return KernelProgram{
+        std::string(fused_prelude()) + kCreationSource, {"theon_eye", "theon_tril"}, 8};
   });
 }
 
