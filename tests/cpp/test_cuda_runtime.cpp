@@ -253,6 +253,49 @@ TEST_F(CudaRuntime, LaunchesABlockReductionWithDynamicSharedMemory) {
   EXPECT_THROW(rt().launch(p, "block_sum", {1, 0, 0}, {}), std::invalid_argument);
 }
 
+// Static __shared__ memory, __syncthreads and the atomics kernels use.
+const std::string kAtomicsSource = std::string(cuda::fused_prelude()) + R"(
+struct Args { long long w[2]; };
+extern "C" __global__ void atomics(const Args a) {
+  const int* x = (const int*)a.w[0];
+  long long* out = (long long*)a.w[1];
+  __shared__ int seen[1];
+  if (threadIdx.x == 0) seen[0] = 0;
+  __syncthreads();
+  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < 100; i += (long long)blockDim.x * gridDim.x) {
+    atomicMax((int*)&out[0], x[i]);
+    atomicMin((long long*)&out[1], (long long)x[i]);
+    atomicMax((unsigned long long*)&out[2], (unsigned long long)(x[i] + 1000));
+    atomicAdd((double*)&out[3], 0.5);
+    atomicAdd(&seen[0], 1);
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) atomicAdd((unsigned*)&out[4], (unsigned)seen[0]);
+}
+)";
+
+TEST_F(CudaRuntime, StaticSharedMemoryAndAtomics) {
+  cuda::KernelProgram p{kAtomicsSource, {"atomics"}, 2};
+  std::vector<int32_t> v(100);
+  for (int i = 0; i < 100; ++i) v[size_t(i)] = (i * 37) % 101 - 50;
+  const Array x = to_device(Array::from_vector(v), rt());
+  std::vector<int64_t> init = {std::numeric_limits<int32_t>::min(), 1000, 0, 0, 0};
+  double zero = 0;
+  std::memcpy(&init[3], &zero, 8);
+  const Array out = to_device(Array::from_vector(init), rt());
+  rt().launch(p, "atomics", {3, 64, 0},
+              {int64_t(reinterpret_cast<intptr_t>(x.data())),
+               int64_t(reinterpret_cast<intptr_t>(out.data()))});
+  const std::vector<int64_t> got = to_host(out).to_int_vector();
+  EXPECT_EQ(int32_t(got[0] & 0xffffffff), 50);
+  EXPECT_EQ(got[1], -50);
+  EXPECT_EQ(got[2], 1050);
+  double sum;
+  std::memcpy(&sum, &got[3], 8);
+  EXPECT_EQ(sum, 50.0);
+  EXPECT_EQ(got[4], 100);
+}
+
 TEST_F(CudaRuntime, ACompileErrorNamesTheKernelAndQuotesTheCompiler) {
   cuda::KernelProgram p{
       "struct Args { long long w[1]; };\n"
@@ -434,6 +477,7 @@ TEST(CudaRuntimeNvrtc, TheCopyKernelsAndTheTestKernelCompileForSm90) {
         std::pair{DType::UInt64, DType::Int8}})
     EXPECT_NO_THROW(cuda::compile_kernel(cuda::detail::copy_program(to, from).source, "sm_90"));
   EXPECT_NO_THROW(cuda::compile_kernel(kSumSource, "sm_90"));
+  EXPECT_NO_THROW(cuda::compile_kernel(kAtomicsSource, "sm_90"));
 }
 
 TEST(CudaRuntimeSelect, Tf32IsOffByDefaultAndSwitchable) {
