@@ -195,6 +195,7 @@ TEST_F(CudaDataKernels, SortArgsortAndDiff) {
   }
   check(std::make_shared<Diff>(2, 0), {values(DType::UInt8, {4, 3}, 41)});
   check(std::make_shared<Sort>(0, true), {values(DType::Int32, {0, 3}, 42)});
+  check(std::make_shared<Sort>(0, true), {values(DType::Int16, {20000}, 43)});  // via the host
 }
 
 IndexEntry slice_entry(bool start, bool stop, bool step) {

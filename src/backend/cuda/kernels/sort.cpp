@@ -5,8 +5,9 @@
 // #{j : x_j < x_i} + #{j < i : x_j ~ x_i} (NaNs last and equivalent to each
 // other), which is the stable order NumPy's argsort(kind='stable') gives and
 // the order of sort. One thread per element reads its whole row: O(n) work
-// per element, fine for the rows of a few thousand elements graphs sort, slow
-// for very long ones (a merge sort would be the next step). Rows are the
+// per element, fine for the rows of a few thousand elements graphs sort; rows
+// longer than kMaxRankSortRow are sorted by the CPU through the host (a
+// device merge sort would be the next step). Rows are the
 // sorted axis moved last and made contiguous, as Sort::perform does. Diff is
 // n steps of Elemwise sub (neq for bool) of two slices, as its perform.
 #include "theon/ops/sort.h"
@@ -21,6 +22,10 @@
 namespace theon::cuda::kernels {
 
 namespace {
+
+// Longer rows are sorted on the host: the rank sort's O(n^2) work per row would be slower
+// than the round trip.
+constexpr int64_t kMaxRankSortRow = 16384;
 
 const char* kSortSource = R"CUDA(
 struct Args { long long w[6]; };
@@ -106,6 +111,12 @@ void run_sort(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>
   const Array src = device_contiguous(x.transpose(p), x.dtype());
   Array dst = device_empty(rt, arg ? DType::Int64 : x.dtype(), src.shape());
   const int64_t n = x.ndim() ? x.shape()[size_t(axis)] : 1;
+  if (n > kMaxRankSortRow) {  // the CPU's sort, through the host (waits for the device)
+    std::vector<Array> host(1);
+    node.op->perform({to_host(x)}, host);
+    out.assign(1, to_device(host[0], rt));
+    return;
+  }
   if (dst.size() > 0)
     rt.launch(sort_program(), "theon_sort", grid_for(rt, dst.size()),
               {dst.size(), n, word(src.data()), word(dst.data()), int(x.dtype()), arg});
