@@ -322,6 +322,47 @@ TEST_F(CudaDataKernels, RandomAdvancedIndexingMatchesTheCpu) {
   }
 }
 
+// Random joins (0-size pieces, mixed dtypes) and random basic slices (negative
+// steps, empty results) of random device layouts, with set/inc through them.
+TEST_F(CudaDataKernels, RandomJoinsAndSlices) {
+  std::mt19937_64 rng(11);
+  auto pick = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  const std::vector<DType> dts = {DType::Float32, DType::Int32, DType::Float64};
+  for (int trial = 0; trial < 12; ++trial) {
+    const int nd = int(pick(1, 3)), axis = int(pick(0, nd - 1));
+    Shape base;
+    for (int d = 0; d < nd; ++d) base.push_back(pick(1, 4));
+    std::vector<Array> pieces;
+    for (int k = 0, m = int(pick(1, 3)); k < m; ++k) {
+      Shape s = base;
+      s[size_t(axis)] = pick(0, 3);
+      pieces.push_back(values(dts[size_t(pick(0, 2))], s, uint64_t(trial * 5 + k)));
+    }
+    std::vector<Array> dev;
+    for (const Array& a : pieces)
+      dev.push_back(pick(0, 1) ? device_transposed(a) : negative_steps(a));
+    SCOPED_TRACE("join trial " + std::to_string(trial));
+    check(std::make_shared<Join>(axis), dev);
+
+    // x[a:b:c] on every axis.
+    const Array x = values(DType::Int64, base, uint64_t(100 + trial));
+    IndexPattern p;
+    std::vector<Array> ins = {negative_steps(x)};
+    for (int d = 0; d < nd; ++d) {
+      p.push_back(slice_entry(true, true, true));
+      ins.push_back(i64(pick(-5, 5)));
+      ins.push_back(i64(pick(-5, 5)));
+      ins.push_back(i64(pick(0, 1) ? pick(1, 3) : -pick(1, 3)));
+    }
+    check(std::make_shared<Subtensor>(p), ins);
+    std::vector<Array> inc = {ins[0], Array::scalar(DType::Int64, 7)};
+    inc.insert(inc.end(), ins.begin() + 1, ins.end());
+    check(std::make_shared<IncSubtensor>(p, trial % 2 == 0), inc);
+  }
+}
+
 TEST_F(CudaDataKernels, GatherEveryDtype) {
   for (DType d : all_dtypes()) {
     SCOPED_TRACE(std::string(dtype_name(d)));
