@@ -6,8 +6,9 @@
 // other), which is the stable order NumPy's argsort(kind='stable') gives and
 // the order of sort. One thread per element reads its whole row: O(n) work
 // per element, fine for the rows of a few thousand elements graphs sort; rows
-// longer than kMaxRankSortRow are sorted by the CPU through the host (a
-// device merge sort would be the next step). Rows are the
+// longer than kMaxRankSortRow, or arrays needing more than kMaxRankSortWork
+// comparisons, are sorted by the CPU through the host (waiting for the
+// device; a device merge sort would be the next step). Rows are the
 // sorted axis moved last and made contiguous, as Sort::perform does. Diff is
 // n steps of Elemwise sub (neq for bool) of two slices, as its perform.
 #include "theon/ops/sort.h"
@@ -26,6 +27,7 @@ namespace {
 // Longer rows are sorted on the host: the rank sort's O(n^2) work per row would be slower
 // than the round trip.
 constexpr int64_t kMaxRankSortRow = 16384;
+constexpr double kMaxRankSortWork = 4e10;  // comparisons in all (tens of ms on a GPU)
 
 const char* kSortSource = R"CUDA(
 struct Args { long long w[6]; };
@@ -111,7 +113,8 @@ void run_sort(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>
   const Array src = device_contiguous(x.transpose(p), x.dtype());
   Array dst = device_empty(rt, arg ? DType::Int64 : x.dtype(), src.shape());
   const int64_t n = x.ndim() ? x.shape()[size_t(axis)] : 1;
-  if (n > kMaxRankSortRow) {  // the CPU's sort, through the host (waits for the device)
+  const double work = double(x.size()) * double(n);  // comparisons of the rank sort
+  if (n > kMaxRankSortRow || work > kMaxRankSortWork) {  // the CPU's sort, through the host
     std::vector<Array> host(1);
     node.op->perform({to_host(x)}, host);
     out.assign(1, to_device(host[0], rt));
