@@ -16,7 +16,6 @@
 #include "theon/ops/linalg.h"
 #include "theon/ops/shape.h"
 #include "theon/ops/shape_extra.h"
-#include "theon/ops/sort.h"
 #include "theon/ops/subtensor.h"
 
 namespace theon::testing {
@@ -91,8 +90,8 @@ Array negative_steps(const Array& host) {  // host's values, on the device rever
 // The fixed programs of the family compile for the GPU (NVRTC needs no device).
 TEST(CudaDataKernelPrograms, CompileWithNvrtc) {
   for (const cuda::KernelProgram* p :
-       {&cuda::kernels::index_program(), &cuda::kernels::creation_program(),
-        &cuda::kernels::exact_cmp_program(), &cuda::kernels::sort_program()}) {
+       {&cuda::kernels::kdata::index_program(), &cuda::kernels::kdata::creation_program(),
+        &cuda::kernels::kdata::exact_cmp_program()}) {
     try {
       cuda::compile_kernel(p->source, "sm_90");
     } catch (const std::runtime_error& e) {
@@ -172,30 +171,6 @@ TEST_F(CudaDataKernels, CreationOps) {
          Array::scalar(DType::Float64, 0.25)});
   check(std::make_shared<Linspace>(7, true, DType::Float64),
         {Array::scalar(DType::Float64, -1), Array::scalar(DType::Float64, 2)});
-}
-
-// Sort and argsort (stable, NaNs last) along every axis, every dtype; diff of every order.
-TEST_F(CudaDataKernels, SortArgsortAndDiff) {
-  for (DType d : all_dtypes()) {
-    SCOPED_TRACE(std::string(dtype_name(d)));
-    // Few distinct values: many ties (argsort must be stable).
-    Array x = values(d, {3, 7}, 40);
-    if (is_float(d)) {
-      x = Array::from_vector<double>({0.5,  NAN, -1, 0.5, 2,  NAN, -3,  1,   1, 1, -2,
-                                      0.25, NAN, 4,  9,   -9, 0.5, 0.5, NAN, 3, 3},
-                                     {3, 7})
-              .astype(d);
-    }
-    for (int axis : {0, 1})
-      for (bool arg : {false, true})
-        check(std::make_shared<Sort>(axis, arg), {axis ? device_transposed(x) : negative_steps(x)});
-    if (d != DType::Bool && d != DType::Float16)  // one diff per element size suffices
-      continue;
-    for (int n : {0, 1, 2, 9}) check(std::make_shared<Diff>(n, 1), {device_transposed(x)});
-  }
-  check(std::make_shared<Diff>(2, 0), {values(DType::UInt8, {4, 3}, 41)});
-  check(std::make_shared<Sort>(0, true), {values(DType::Int32, {0, 3}, 42)});
-  check(std::make_shared<Sort>(0, true), {values(DType::Int16, {20000}, 43)});  // via the host
 }
 
 IndexEntry slice_entry(bool start, bool stop, bool step) {

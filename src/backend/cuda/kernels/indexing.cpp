@@ -14,7 +14,6 @@
 // atomics, so repeated indices accumulate as np.add.at does) and the
 // check-only kernel; it switches on the dtype at run time, so every dtype
 // shares it.
-#include "indexing.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -24,7 +23,7 @@
 #include "launch_util.h"
 #include "theon/backend/cuda_codegen.h"
 
-namespace theon::cuda::kernels {
+namespace theon::cuda::kernels::kdata {
 
 using namespace subtensor_detail;
 
@@ -534,4 +533,4 @@ std::vector<DeviceKernel> indexing_kernels() {
   };
 }
 
-}  // namespace theon::cuda::kernels
+}  // namespace theon::cuda::kernels::kdata
