@@ -6,7 +6,10 @@ test accuracy (asserted >= 90%) and the time per epoch, saves the model and
 the loss/accuracy curves (curves.png), reloads the saved model and checks that
 it gives the same test accuracy.
 
-    python examples/fashion_mnist_cnn.py [--epochs N] [--train-samples N] [--out DIR]
+    python examples/fashion_mnist_cnn.py [--epochs N] [--train-samples N] [--out DIR] [--device cuda]
+
+--device cuda trains on the GPU (theon.config.device: every compiled function
+of the model runs there, the weights live in device memory).
 """
 import argparse
 import os
@@ -15,6 +18,7 @@ import time
 
 import numpy as np
 
+import theon
 from theon import nn
 from theon.datasets import fashion_mnist
 
@@ -24,7 +28,11 @@ parser.add_argument("--train-samples", type=int, default=60000)
 parser.add_argument("--batch-size", type=int, default=128)
 parser.add_argument("--out", default=".", help="where the model file and curves.png go")
 parser.add_argument("--min-accuracy", type=float, default=0.90)
+parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: theon.config.device)")
 args = parser.parse_args()
+if args.device:
+    theon.config.device = args.device
+print(f"device: {theon.config.device}")
 
 nn.set_global_seed(2024)
 (train_x, train_y), (test_x, test_y) = fashion_mnist()

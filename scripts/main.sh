@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 bash scripts/setup.sh
 bash scripts/build.sh
-THEON_BUILD_DIR="$PWD/build/dev" PYTHONPATH="$PWD/python" $PY examples/fashion_mnist_cnn.py --out "${THEON_MAIN_OUT:-build/main_output}"
+THEON_BUILD_DIR="$PWD/build/dev" PYTHONPATH="$PWD/python" $PY examples/fashion_mnist_cnn.py --out "${THEON_MAIN_OUT:-build/main_output}" "$@"

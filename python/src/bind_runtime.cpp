@@ -2,6 +2,8 @@
 #include <Python.h>
 
 #include "common.h"
+#include "theon/backend/cuda_device.h"
+#include "theon/backend/cuda_memory.h"
 
 namespace theon::py {
 
@@ -55,6 +57,20 @@ nb::dlpack::dtype to_dlpack_dtype(DType d) {
   return r;
 }
 
+// theon's Python values are host arrays: a DLPack tensor elsewhere is refused,
+// naming where it is and, for CUDA, how to copy it over.
+std::string not_host_message(const char* what, int32_t type, int32_t id) {
+  std::string msg =
+      std::string(what) + ": the DLPack tensor is in " + dlpack_device_name(type) + " memory";
+  if (type == dl::kCUDA)
+    msg += " (cuda:" + std::to_string(id) +
+           "); theon takes host arrays from Python: theon.from_dlpack(x) copies a CUDA tensor to "
+           "the host";
+  else
+    msg += " (DLPack device type " + std::to_string(type) + "); theon takes host arrays";
+  return msg;
+}
+
 // Wraps an ndarray view; the Python object is released (under the GIL) with the last view.
 Array wrap_ndarray(const nb::ndarray<nb::ro>& nd, DType dtype) {
   auto* keep = new nb::ndarray<nb::ro>(nd);
@@ -92,8 +108,10 @@ Array to_array(nb::handle obj, const char* what) {
     if (!PyCapsule_IsValid(obj.ptr(), "dltensor") || !nb::try_cast(obj, nd))
       throw nb::type_error((std::string(what) + ": expected an array, got a capsule that is not an unused DLPack "
                             "tensor (a DLPack capsule can be consumed only once)").c_str());
-    if (nd.device_type() != nb::device::cpu::value)
-      throw nb::type_error((std::string(what) + ": DLPack tensor is not in CPU memory").c_str());
+    // Pinned and managed CUDA memory are host-addressable (dlpack.h).
+    const int32_t type = nd.device_type();
+    if (type != dl::kCPU && type != dl::kCUDAHost && type != dl::kCUDAManaged)
+      throw nb::type_error(not_host_message(what, type, nd.device_id()).c_str());
     return wrap_ndarray(nd, from_dlpack_dtype(nd.dtype(), what));
   }
   // The common case first: a NumPy array of a standard dtype, read without any
@@ -110,6 +128,13 @@ Array to_array(nb::handle obj, const char* what) {
                             (code == C::Float && nd.dtype().bits <= 64);
       if (standard) return wrap_ndarray(nd, from_dlpack_dtype(nd.dtype(), what));
     }
+  }
+  if (nb::hasattr(obj, "__dlpack_device__") && nb::hasattr(obj, "__dlpack__") &&
+      !nb::isinstance(obj, numpy().attr("ndarray"))) {
+    // A GPU tensor (PyTorch, CuPy, JAX): NumPy would refuse it with a vaguer message.
+    auto [type, id] = nb::cast<std::pair<int32_t, int32_t>>(obj.attr("__dlpack_device__")());
+    if (type != dl::kCPU && type != dl::kCUDAHost && type != dl::kCUDAManaged)
+      throw nb::type_error(not_host_message(what, type, id).c_str());
   }
   try {
     if (nb::hasattr(obj, "__dlpack__") && !nb::isinstance(obj, numpy().attr("ndarray"))) {
@@ -344,6 +369,30 @@ void init_runtime(nb::module_& m) {
   });
   m.def("as_array_roundtrip", [](nb::handle obj) { return py::to_numpy(py::to_array(obj)); },
         "Wraps a value as a theon Array and back (zero-copy both ways); for tests.");
+  // DLPack import of CUDA tensors (python/theon/_dlpack.py): the stream the
+  // producer is to order its work before (None under the emulator, which has
+  // no streams), then the import itself, copied to the host.
+  m.def("dlpack_cuda_stream", [](int device) -> nb::object {
+    cuda::DeviceRuntime& rt = cuda::device_runtime(device);  // DeviceUnavailable naming the index
+    if (rt.emulated()) return nb::none();
+    return nb::int_(reinterpret_cast<uintptr_t>(cuda::device_stream(device).handle()));
+  });
+  m.def(
+      "dlpack_to_host",
+      [](nb::capsule cap) {
+        if (!PyCapsule_IsValid(cap.ptr(), "dltensor"))
+          throw nb::type_error(
+              "from_dlpack: expected an unused DLPack capsule (a capsule can be consumed only "
+              "once)");
+        auto* t = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(cap.ptr(), "dltensor"));
+        // Consumed: the Array below owns the tensor (and calls its deleter, here,
+        // under the GIL, since the imported Array does not outlive this call).
+        PyCapsule_SetName(cap.ptr(), "used_dltensor");
+        PyCapsule_SetDestructor(cap.ptr(), nullptr);
+        Array a = from_dlpack(t);
+        return py::to_numpy(a.on_device() ? cuda::to_host(a) : a.copy());
+      },
+      "Imports a DLPack capsule and copies it to a new host array.");
   m.def("shares_memory_roundtrip", [](nb::handle obj) {
     Array a = py::to_array(obj);
     return reinterpret_cast<uintptr_t>(a.data());

@@ -1,7 +1,13 @@
 #include "theon/runtime/dlpack.h"
 
+#include <iterator>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include "theon/backend/cuda_device.h"
+#include "theon/backend/device.h"
 
 namespace theon {
 
@@ -63,6 +69,17 @@ struct Exported {
 
 }  // namespace
 
+std::string dlpack_device_name(int32_t device_type) {
+  // DLDeviceType's values 1..17 (5 and 6 are unused).
+  static const char* const names[] = {
+      nullptr,   "CPU", "CUDA", "CUDA pinned host", "OpenCL",  nullptr,        nullptr,  "Vulkan",
+      "Metal",   "VPI", "ROCm", "ROCm pinned host", "ext_dev", "CUDA managed", "oneAPI", "WebGPU",
+      "Hexagon", "MAIA"};
+  if (device_type >= 0 && device_type < int32_t(std::size(names)) && names[device_type])
+    return names[device_type];
+  return "device type " + std::to_string(device_type);
+}
+
 Array from_dlpack(DLManagedTensor* t) {
   if (!t) throw std::invalid_argument("from_dlpack: null tensor");
   std::shared_ptr<void> owner(t, [](void* p) {
@@ -70,9 +87,34 @@ Array from_dlpack(DLManagedTensor* t) {
     if (m->deleter) m->deleter(m);
   });
   const DLTensor& dl = t->dl_tensor;
-  if (dl.device.device_type != 1)
-    throw std::invalid_argument("from_dlpack: only CPU tensors can be imported (device type " +
-                                std::to_string(dl.device.device_type) + ")");
+  const int32_t type = dl.device.device_type;
+  const int32_t id = dl.device.device_id;
+  int device = -1;  // Buffer::device of the result
+  switch (type) {
+    case dl::kCPU:
+    // Pinned and managed (unified) CUDA memory is addressable from the host
+    // at the same pointer, so it is imported as host memory, as NumPy does.
+    // (Managed memory is safe to read here once the producer's GPU work on
+    // it is finished, which DLPack requires of the producer anyway.)
+    case dl::kCUDAHost:
+    case dl::kCUDAManaged:
+      break;
+    case dl::kCUDA:
+      try {
+        // The real runtime of cuda:id, or under the emulator cuda:0, whose
+        // memory is host memory (a test facility: see dlpack.h).
+        cuda::device_runtime(id);
+      } catch (const DeviceUnavailable& e) {
+        throw DeviceUnavailable(std::string("from_dlpack: ") + e.what());
+      }
+      device = id;
+      break;
+    default:
+      throw std::invalid_argument(
+          "from_dlpack: cannot import a tensor in " + dlpack_device_name(type) +
+          " memory (DLPack device type " + std::to_string(type) +
+          "); theon imports CPU, CUDA, CUDA pinned host and CUDA managed tensors");
+  }
   if (dl.ndim < 0) throw std::invalid_argument("from_dlpack: negative ndim");
   DType d = dtype_from_dl(dl.dtype);
   int64_t isz = int64_t(itemsize(d));
@@ -88,35 +130,53 @@ Array from_dlpack(DLManagedTensor* t) {
     int64_t ext = (shape[i] - 1) * strides[i];
     (ext < 0 ? lo : hi) += ext;
   }
+  // Pointer arithmetic only: device memory is never touched here.
   char* base = static_cast<char*>(dl.data) + dl.byte_offset;
-  if (empty) return Array(d, shape, strides, 0, Buffer::wrap(base, 0, owner));
+  if (empty) {
+    auto buf = Buffer::wrap(base, 0, owner);
+    buf->device = device;
+    return Array(d, shape, strides, 0, buf);
+  }
   auto buf = Buffer::wrap(base + lo, size_t(hi - lo + isz), owner);
+  buf->device = device;
   return Array(d, shape, strides, -lo, buf);
 }
 
 DLManagedTensor* to_dlpack(const Array& a) {
-  auto* e = new Exported();
+  cuda::DeviceRuntime* rt = nullptr;
+  if (a.on_device()) {
+    rt = &cuda::device_runtime(a.device());
+    if (rt->emulated())
+      throw std::invalid_argument(
+          "to_dlpack: the array lives on the CUDA emulator, whose memory is host memory; other "
+          "libraries "
+          "would read it as GPU memory (copy it to the host with cuda::to_host and export that)");
+  }
+  auto e = std::make_unique<Exported>();
   e->array = a;
   int64_t isz = int64_t(a.itemsize());
   e->shape = a.shape();
   for (auto s : a.strides()) {
     if (s % isz != 0) {
-      e->array = a.copy();
+      e->array = rt ? cuda::device_contiguous(a, a.dtype()) : a.copy();
       break;
     }
   }
+  // DLPack carries no stream: what theon queued must be done before the
+  // consumer reads.
+  if (rt) rt->synchronize();
   for (auto s : e->array.strides()) e->strides.push_back(s / isz);
   DLTensor& dl = e->managed.dl_tensor;
   dl.data = e->array.data();
-  dl.device = {1, 0};
+  dl.device = rt ? DLDevice{dl::kCUDA, a.device()} : DLDevice{dl::kCPU, 0};
   dl.ndim = e->array.ndim();
   dl.dtype = dl_from_dtype(a.dtype());
   dl.shape = e->shape.data();
   dl.strides = e->strides.data();
   dl.byte_offset = 0;
-  e->managed.manager_ctx = e;
+  e->managed.manager_ctx = e.get();
   e->managed.deleter = [](DLManagedTensor* self) { delete static_cast<Exported*>(self->manager_ctx); };
-  return &e->managed;
+  return &e.release()->managed;
 }
 
 }  // namespace theon

@@ -118,9 +118,17 @@ std::string kernel_error_message(int code) {
       return "";
     case int(KernelError::negative_int_power):
       return "Integers to negative integer powers are not allowed.";
+    case int(KernelError::index_out_of_bounds):
+      return "index is out of bounds for the axis it indexes";
     default:
       return "unknown CUDA kernel error " + std::to_string(code);
   }
+}
+
+void throw_kernel_error(int code, const std::string& suffix) {
+  if (code == int(KernelError::index_out_of_bounds))
+    throw std::out_of_range(kernel_error_message(code) + suffix);
+  throw std::invalid_argument(kernel_error_message(code) + suffix);
 }
 
 FusedKernelSource fused_kernel_source(const Composite& c, const std::string& name) {
