@@ -294,7 +294,7 @@ extern "C" __global__ void theon_cum(const Args a) {
        line += (long long)gridDim.x * blockDim.x) {
     const char* p = in + walk_offset(line, walk, 0);
     char* q = out + walk_offset(line, walk, 1);
-    TOut acc = TOut(0);
+    TOut acc{};
     for (long long i = 0; i < n; ++i) {
       TOut v = cvt<TOut>(*(const TIn*)(p + i * sin));
       acc = i == 0 ? v : cvt<TOut>(CUM_OP<TC>(cvt<TC>(acc), cvt<TC>(v)));
