@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "theon/backend/cuda.h"
+#include "theon/backend/cuda_device.h"
 #include "theon/config.h"
 
 namespace theon {
@@ -35,6 +36,11 @@ Device parse_device(std::string_view text) {
 
 void require_device(const Device& device, const std::string& who) {
   if (device.kind == Device::Kind::CPU) return;
+  if (cuda::emulation()) {  // the host emulator serves cuda:0 whether or not there is a GPU
+    if (device.index == 0) return;
+    throw DeviceUnavailable("[" + who + "] device '" + device.str() +
+                            "' is not usable: the CUDA emulator has only device cuda:0");
+  }
   const std::string why = cuda::unavailable_reason();
   if (!why.empty())
     throw DeviceUnavailable("[" + who + "] device '" + device.str() + "' is not usable: " + why);
