@@ -113,6 +113,20 @@ TEST_F(CudaReduceKernels, LongReductionsAndManyRows) {
       expect_matches_cpu(*max(x, std::vector<int>{axis}).owner(), {device_transposed(host)});
     }
   }
+  // Whole-array reductions split into chunks (partials, then one combine).
+  for (auto [k, d] : std::vector<std::pair<ReduceKind, DType>>{{ReduceKind::Sum, DType::Int8},
+                                                              {ReduceKind::Mean, DType::Float16},
+                                                              {ReduceKind::Max, DType::Float64},
+                                                              {ReduceKind::ArgMax, DType::Float32},
+                                                              {ReduceKind::All, DType::Bool}}) {
+    const Array host = random_values(d, {2, 150001}, rng, k == ReduceKind::Max);
+    Var v = input_var(d, 2);
+    SCOPED_TRACE(std::string(dtype_name(d)));
+    expect_matches_cpu(*make1<Reduce>({v}, k, std::vector<int>{1}, false).owner(), {device_strided(host)},
+                       tolerance(k, d));
+    if (k != ReduceKind::ArgMax)
+      expect_matches_cpu(*make1<Reduce>({v}, k, std::vector<int>{0, 1}, true).owner(), {host}, tolerance(k, d));
+  }
   Var xi = input_var(DType::Int64, 1);
   Array big = Array::full(DType::Int64, {1000}, double(int64_t(1) << 62));
   expect_matches_cpu(*sum(xi).owner(), {big});  // wraps as NumPy
