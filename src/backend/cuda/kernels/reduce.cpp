@@ -1,5 +1,6 @@
 // Device kernels: reductions (Reduce: sum, prod, mean, max, min, all, any,
-// argmax, argmin) and scans (CumOp: cumsum, cumprod).
+// argmax, argmin) and scans (CumOp: cumsum, cumprod); sort.cpp adds Sort,
+// ArgSort and Diff to this family's entries.
 //
 // One program per (kind, input dtype, output dtype, initial or not); shapes,
 // strides and axes travel as words. The input's dims are split into a kept
@@ -384,10 +385,12 @@ void run_cum(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>&
 }  // namespace
 
 std::vector<DeviceKernel> reduce_kernels() {
-  return {
+  std::vector<DeviceKernel> k{
       DeviceKernel{"reduce", supports_reduce, run_reduce},
       DeviceKernel{"cumop", supports_cum, run_cum},
   };
+  for (const DeviceKernel& s : sort_kernels()) k.push_back(s);
+  return k;
 }
 
 // For tests: the CUDA C of one reduction and one scan program.
