@@ -92,6 +92,10 @@ TEST_F(CudaNnetKernels, CrossentropyCategorical1HotAndGrad) {
   Array coding = Array::full(DType::Float32, {2, 3}, 0.5);
   Array bad = Array::from_vector<int64_t>({0, 3}, {2});
   EXPECT_THROW(run_on_device(*crossentropy_categorical_1hot(cv, yv).owner(), {coding, bad}), std::invalid_argument);
+  // No classes: every index is out of range, as on the CPU.
+  Array none = Array::zeros(DType::Float32, {2, 0});
+  Array zeros = Array::from_vector<int64_t>({0, 0}, {2});
+  EXPECT_THROW(run_on_device(*crossentropy_categorical_1hot(cv, yv).owner(), {none, zeros}), std::out_of_range);
 }
 
 TEST_F(CudaNnetKernels, SoftmaxCrossentropy1HotAndGrad) {

@@ -246,7 +246,8 @@ void run_xent(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>
   Array out = device_empty(rt, od, grad ? vals.shape() : lead);
   outputs[0] = out;
   const int64_t rows = shape_size(lead), k = vals.shape().back();
-  if (rows == 0 || (grad && k == 0)) return;
+  if (rows == 0) return;
+  if (k == 0) throw std::out_of_range("[" + who + "] class indices are out of range for 0 classes");
   Walk walk(3);
   for (size_t i = 0; i < lead.size(); ++i)
     walk.add(lead[i], {vals.strides()[i], idx.strides()[i], g ? g->strides()[i] : 0});

@@ -112,6 +112,7 @@ __device__ __forceinline__ long long walk_offset(long long i, const long long* w
   const int nd = (int)w[0];
   const long long* ext = w + 1;
   const long long* st = w + 1 + THEON_WALK_DIMS * (operand + 1);
+  if (nd == 1) return i * st[0];  // the common merged case: no division
   long long off = 0;
   for (int d = nd - 1; d >= 0; --d) {
     const long long e = ext[d], q = i / e;
