@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "cuda_kernel_random_inputs.h"
+#include "theon/autodiff/grad.h"
 #include "theon/ops/reduce.h"
 #include "theon/ops/sort.h"
 
@@ -154,6 +155,25 @@ TEST_F(CudaReduceKernels, CumSumCumProd) {
   for (DType d : {DType::Bool, DType::Int8, DType::UInt16, DType::Int64, DType::Float32, DType::Float16})
     check_cum(true, d, 10, seed++);
   for (DType d : {DType::Int32, DType::Float64}) check_cum(false, d, 10, seed++);
+}
+
+// ---- ReduceToShape (autodiff's sum over broadcast axes) ----
+
+TEST_F(CudaReduceKernels, ReduceToShapeSumsBroadcastAxesInTheGradientDtype) {
+  std::mt19937 rng(500);
+  for (DType d : {DType::Float32, DType::Int8, DType::Float16, DType::Bool}) {
+    Var g = input_var(d, 3), like = input_var(d, 3);
+    Var r = sum_to_like(g, like);
+    ASSERT_EQ(r.owner()->op->name(), "ReduceToShape");
+    for (const auto& [gs, target] : std::vector<std::pair<Shape, std::vector<int64_t>>>{
+             {{4, 5, 6}, {4, 1, 6}}, {{4, 5, 6}, {1, 1, 1}}, {{2, 3, 7}, {3, 1}}, {{2, 3, 7}, {7}},
+             {{0, 3, 2}, {3, 2}}, {{3, 0, 2}, {1, 0, 1}}, {{2, 3, 4}, {2, 3, 4}}}) {
+      SCOPED_TRACE(std::string(dtype_name(d)) + " " + shape_str(gs) + " to " + shape_str(target));
+      const Array host = random_values(d, gs, rng);
+      const Array t = Array::from_vector<int64_t>(target, {int64_t(target.size())});
+      expect_matches_cpu(*r.owner(), {device_layout(host, int(rng() % 5)), t}, tolerance(ReduceKind::Sum, d));
+    }
+  }
 }
 
 // ---- Sort / ArgSort / Diff ----

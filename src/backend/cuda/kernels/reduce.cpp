@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "families.h"
 #include "program_sources.h"
@@ -250,45 +251,38 @@ extern "C" __global__ void theon_reduce_final(const Args a) {
 
 bool supports_reduce(const Op& op) { return dynamic_cast<const Reduce*>(&op) != nullptr; }
 
-void run_reduce(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& inputs,
-                std::vector<Array>& outputs) {
-  const auto& op = static_cast<const Reduce&>(*node.op);
-  const Array& x = inputs[0];
-  const ReduceKind kind = op.kind();
-  const auto& axes = op.axes();
+// Reduces x over `axes` into `out` (C-contiguous, one element per kept
+// position in order, of any dtype: the accumulator is converted to it).
+void reduce_into(DeviceRuntime& rt, ReduceKind kind, const std::vector<int>& axes, std::optional<double> initial,
+                 const Array& x, const Array& out, const std::string& who) {
   Walk kept(1), red(1);
-  Shape out_shape;
   for (int i = 0; i < x.ndim(); ++i) {
     const bool r = std::find(axes.begin(), axes.end(), i) != axes.end();
     (r ? red : kept).add(x.shape()[i], {x.strides()[i]});
-    if (!r) out_shape.push_back(x.shape()[i]);
-    else if (op.keepdims()) out_shape.push_back(1);
   }
   const int64_t n = red.size(), rows = kept.size();
   const bool extreme = kind == ReduceKind::Max || kind == ReduceKind::Min;
-  if (n == 0 && (is_arg(kind) || (extreme && !op.initial())))
-    throw std::invalid_argument("[" + op.name() +
-                                "] zero-size array to reduction operation which has no identity (input shape " +
+  if (n == 0 && (is_arg(kind) || (extreme && !initial)))
+    throw std::invalid_argument("[" + who + "] zero-size array to reduction operation which has no identity (input shape " +
                                 shape_str(x.shape()) + ")");
-  const DType res = reduce_result_dtype(kind, x.dtype());
-  outputs[0] = device_empty(rt, res, out_shape);
   if (rows == 0) return;
   kept.merge();
   red.merge();
-  const bool with_initial = extreme && op.initial().has_value();
-  const std::string key = "reduce/" + std::to_string(int(kind)) + "/" + dname(x.dtype()) + "/" +
-                          dname(res);
+  const bool with_initial = extreme && initial.has_value();
+  const DType res = out.dtype();
+  const std::string key = "reduce/" + std::to_string(int(kind)) + "/" + dname(x.dtype()) + "/" + dname(res);
   const KernelProgram& prog = cached_program(key, [&] {
-    return KernelProgram{reduce_source(kind, x.dtype(), res), {"theon_reduce_block", "theon_reduce_thread", "theon_reduce_partial", "theon_reduce_final"},
+    return KernelProgram{reduce_source(kind, x.dtype(), res),
+                         {"theon_reduce_block", "theon_reduce_thread", "theon_reduce_partial", "theon_reduce_final"},
                          kReduceWords};
   });
-  std::vector<int64_t> w{ptr_word(x), ptr_word(outputs[0]), rows, n, with_initial ? 1 : 0, 0};
+  std::vector<int64_t> w{ptr_word(x), ptr_word(out), rows, n, with_initial ? 1 : 0, 0};
   if (with_initial) {
-    double init = *op.initial();
+    double init = *initial;
     std::memcpy(&w[5], &init, sizeof init);
   }
-  kept.push_words(w, "Reduce");
-  red.push_words(w, "Reduce");
+  kept.push_words(w, who.c_str());
+  red.push_words(w, who.c_str());
   // Threads share one output when the reduction is long and the kept dims are
   // not the innermost ones (or there are few outputs to spread over threads).
   auto innermost = [](const Walk& wk) {
@@ -311,6 +305,60 @@ void run_reduce(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
   } else {
     rt.launch(prog, "theon_reduce_block", LaunchShape{grid_blocks(rows), block_threads(n), 0}, w);
   }
+}
+
+void run_reduce(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& inputs,
+                std::vector<Array>& outputs) {
+  const auto& op = static_cast<const Reduce&>(*node.op);
+  const Array& x = inputs[0];
+  const auto& axes = op.axes();
+  Shape out_shape;
+  int64_t n = 1;
+  for (int i = 0; i < x.ndim(); ++i) {
+    const bool r = std::find(axes.begin(), axes.end(), i) != axes.end();
+    if (!r) out_shape.push_back(x.shape()[i]);
+    else if (op.keepdims()) out_shape.push_back(1);
+    if (r) n *= x.shape()[i];
+  }
+  const ReduceKind kind = op.kind();
+  const bool extreme = kind == ReduceKind::Max || kind == ReduceKind::Min;
+  if (n == 0 && (is_arg(kind) || (extreme && !op.initial())))  // before allocating, as the CPU
+    throw std::invalid_argument("[" + op.name() +
+                                "] zero-size array to reduction operation which has no identity (input shape " +
+                                shape_str(x.shape()) + ")");
+  outputs[0] = device_empty(rt, reduce_result_dtype(kind, x.dtype()), out_shape);
+  reduce_into(rt, kind, axes, op.initial(), x, outputs[0], op.name());
+}
+
+// ---- ReduceToShape (autodiff's sum of a gradient over broadcast axes) ----
+
+// The op is private to src/autodiff/core_grads.cpp: known by its name.
+bool supports_reduce_to_shape(const Op& op) { return op.name() == "ReduceToShape"; }
+bool reduce_to_shape_host_input(const Op&, int input) { return input == 1; }
+
+// Sums g over its leading axes and the axes where the target has 1, into g's
+// dtype (the CPU sums in NumPy's dtype, then astype: the same conversion).
+void run_reduce_to_shape(DeviceRuntime& rt, const ApplyNode&, const std::vector<Array>& inputs,
+                         std::vector<Array>& outputs) {
+  const Array& g = inputs[0];
+  const std::vector<int64_t> target = inputs[1].to_int_vector();
+  const int lead = g.ndim() - int(target.size());
+  std::vector<int> axes;
+  for (int i = 0; i < lead; ++i) axes.push_back(i);
+  for (size_t i = 0; i < target.size(); ++i) {
+    const int64_t gs = g.shape()[size_t(lead) + i];
+    if (target[i] == gs) continue;
+    if (target[i] != 1)
+      throw std::invalid_argument("[ReduceToShape] gradient of shape " + shape_str(g.shape()) +
+                                  " cannot be reduced to shape " + shape_str(target));
+    axes.push_back(lead + int(i));
+  }
+  if (axes.empty()) {  // a view (view_map {0: 0})
+    outputs[0] = g;
+    return;
+  }
+  outputs[0] = device_empty(rt, g.dtype(), target);
+  reduce_into(rt, ReduceKind::Sum, axes, std::nullopt, g, outputs[0], "ReduceToShape");
 }
 
 // ---- CumOp ---------------------------------------------------------------
@@ -388,6 +436,7 @@ std::vector<DeviceKernel> reduce_kernels() {
   std::vector<DeviceKernel> k{
       DeviceKernel{"reduce", supports_reduce, run_reduce},
       DeviceKernel{"cumop", supports_cum, run_cum},
+      DeviceKernel{"reduce_to_shape", supports_reduce_to_shape, run_reduce_to_shape, reduce_to_shape_host_input},
   };
   for (const DeviceKernel& s : sort_kernels()) k.push_back(s);
   return k;
