@@ -106,7 +106,7 @@ TEST_F(CudaReduceKernels, ArgMaxArgMinFirstIndex) {
 TEST_F(CudaReduceKernels, LongReductionsAndManyRows) {
   std::mt19937 rng(7);
   Var x = input_var(DType::Float32, 2);
-  for (const Shape& s : {Shape{3, 100000}, Shape{5000, 40}, Shape{40, 5000}}) {
+  for (const Shape& s : {Shape{3, 100000}, Shape{5000, 40}, Shape{40, 5000}, Shape{9000, 300}}) {
     const Array host = random_values(DType::Float32, s, rng);
     for (int axis : {0, 1}) {
       SCOPED_TRACE(shape_str(s) + " axis " + std::to_string(axis));

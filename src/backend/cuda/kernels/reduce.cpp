@@ -11,7 +11,10 @@
 //     tree written for any blockDim;
 //   theon_reduce_thread: one thread per output element walking its reduced
 //     elements alone, for short reductions or when the kept dims are the
-//     input's innermost (neighbouring threads then read neighbouring memory).
+//     input's innermost (neighbouring threads then read neighbouring memory);
+//   theon_reduce_partial / theon_reduce_columns then theon_reduce_final: long
+//     reductions split into chunks (a block or a thread per chunk), partial
+//     results combined by one block per output.
 // Accumulators follow Reduce::perform: floats sum and multiply in double,
 // integers in 64 bits with wrapping, mean in double, max/min in the input's
 // type (float16/bfloat16 in float) with NaN winning, argmax/argmin take the
@@ -233,6 +236,27 @@ extern "C" __global__ void theon_reduce_partial(const Args a) {
   }
 }
 
+// The same partials when the kept dims are the innermost: neighbouring
+// threads take neighbouring outputs (coalesced reads), each a chunk of its
+// reduced elements.
+extern "C" __global__ void theon_reduce_columns(const Args a) {
+  const char* in = (const char*)a.w[0];
+  const long long rows = a.w[2], n = a.w[3], chunks = SPLIT(a)[0], len = SPLIT(a)[1];
+  ACC_T* part = (ACC_T*)SPLIT(a)[2];
+  for (long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x; t < rows * chunks;
+       t += (long long)gridDim.x * blockDim.x) {
+    const long long c = t / rows, row = t - c * rows, j0 = c * len;
+    const long long j1 = j0 + len < n ? j0 + len : n;
+    const char* base = in + walk_offset(row, KEPT(a), 0);
+    ACC_T acc = IDENTITY;
+    for (long long j = j0; j < j1; ++j) {
+      TC v = load(base, walk_offset(j, RED(a), 0));
+      STEP(acc, v, j);
+    }
+    part[row * chunks + c] = acc;
+  }
+}
+
 extern "C" __global__ void theon_reduce_final(const Args a) {
   TOut* out = (TOut*)a.w[1];
   const long long rows = a.w[2], n = a.w[3], chunks = SPLIT(a)[0];
@@ -273,7 +297,8 @@ void reduce_into(DeviceRuntime& rt, ReduceKind kind, const std::vector<int>& axe
   const std::string key = "reduce/" + std::to_string(int(kind)) + "/" + dname(x.dtype()) + "/" + dname(res);
   const KernelProgram& prog = cached_program(key, [&] {
     return KernelProgram{reduce_source(kind, x.dtype(), res),
-                         {"theon_reduce_block", "theon_reduce_thread", "theon_reduce_partial", "theon_reduce_final"},
+                         {"theon_reduce_block", "theon_reduce_thread", "theon_reduce_partial", "theon_reduce_columns",
+                          "theon_reduce_final"},
                          kReduceWords};
   });
   std::vector<int64_t> w{ptr_word(x), ptr_word(out), rows, n, with_initial ? 1 : 0, 0};
@@ -292,15 +317,23 @@ void reduce_into(DeviceRuntime& rt, ReduceKind kind, const std::vector<int>& axe
   };
   const bool kept_inner = !kept.shape.empty() && innermost(kept) < innermost(red);
   const bool per_thread = n <= 16 || (kept_inner && rows >= 4096 && n <= 4096);
-  // Few long rows: split each into chunks so that about 1024 blocks work.
-  const int64_t chunks = per_thread ? 1 : std::min((n + 4095) / 4096, std::max<int64_t>(1, 1024 / rows));
+  // Long reductions of innermost kept dims: a thread per (output, chunk) so
+  // that about 64K threads read coalesced; few long rows otherwise: a block
+  // per (row, chunk) so that about 1024 blocks work.
+  const bool columns = !per_thread && kept_inner && rows >= 32;
+  const int64_t chunks = per_thread ? 1
+                         : columns  ? std::min((n + 63) / 64, std::max<int64_t>(1, 65536 / rows))
+                                    : std::min((n + 4095) / 4096, std::max<int64_t>(1, 1024 / rows));
   w.insert(w.end(), {chunks, (n + chunks - 1) / chunks, 0});
   if (chunks > 1) {
     std::shared_ptr<Buffer> part = rt.allocate(size_t(rows * chunks) * 16);  // 16: the largest accumulator
     w.back() = ptr_word(part->data);
-    rt.launch(prog, "theon_reduce_partial", LaunchShape{grid_blocks(rows * chunks), 256, 0}, w);
+    if (columns)
+      rt.launch(prog, "theon_reduce_columns", LaunchShape{grid_blocks((rows * chunks + 255) / 256), 256, 0}, w);
+    else
+      rt.launch(prog, "theon_reduce_partial", LaunchShape{grid_blocks(rows * chunks), 256, 0}, w);
     rt.launch(prog, "theon_reduce_final", LaunchShape{grid_blocks(rows), block_threads(chunks), 0}, w);
-  } else if (per_thread) {
+  } else if (per_thread || columns) {
     rt.launch(prog, "theon_reduce_thread", LaunchShape{grid_blocks((rows + 255) / 256), 256, 0}, w);
   } else {
     rt.launch(prog, "theon_reduce_block", LaunchShape{grid_blocks(rows), block_threads(n), 0}, w);
