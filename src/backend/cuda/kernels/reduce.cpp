@@ -20,6 +20,8 @@
 // type (float16/bfloat16 in float) with NaN winning, argmax/argmin take the
 // first index of the extreme or of the first NaN, and `initial` takes part
 // in max/min as one more element compared in double.
+#include "theon/ops/reduce.h"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -28,7 +30,6 @@
 #include "families.h"
 #include "program_sources.h"
 #include "strided_words.h"
-#include "theon/ops/reduce.h"
 #include "theon/ops/sort.h"
 
 namespace theon::cuda::kernels {
@@ -44,7 +45,9 @@ constexpr int kReduceHead = 6;
 constexpr int kReduceSplit = kReduceHead + 2 * Walk::num_words(1);
 constexpr int kReduceWords = kReduceSplit + 3;
 
-bool is_arg(ReduceKind k) { return k == ReduceKind::ArgMax || k == ReduceKind::ArgMin; }
+bool is_arg(ReduceKind k) {
+  return k == ReduceKind::ArgMax || k == ReduceKind::ArgMin;
+}
 
 // The CUDA C of the accumulator type.
 std::string acc_type(ReduceKind kind, DType in) {
@@ -66,19 +69,30 @@ std::string acc_type(ReduceKind kind, DType in) {
 // The identity of max (lowest) or min (highest) in the compute type of `in`.
 std::string extreme_identity(DType in, bool want_max) {
   switch (in) {
-    case DType::Bool: return want_max ? "false" : "true";
+    case DType::Bool:
+      return want_max ? "false" : "true";
     case DType::Float16:
     case DType::BFloat16:
-    case DType::Float32: return want_max ? "-inf_v<float>()" : "inf_v<float>()";
-    case DType::Float64: return want_max ? "-inf_v<double>()" : "inf_v<double>()";
-    case DType::UInt8: return want_max ? "0" : "255";
-    case DType::UInt16: return want_max ? "0" : "65535";
-    case DType::UInt32: return want_max ? "0u" : "4294967295u";
-    case DType::UInt64: return want_max ? "0ull" : "18446744073709551615ull";
-    case DType::Int8: return want_max ? "-128" : "127";
-    case DType::Int16: return want_max ? "-32768" : "32767";
-    case DType::Int32: return want_max ? "(-2147483647 - 1)" : "2147483647";
-    case DType::Int64: return want_max ? "(-9223372036854775807ll - 1)" : "9223372036854775807ll";
+    case DType::Float32:
+      return want_max ? "-inf_v<float>()" : "inf_v<float>()";
+    case DType::Float64:
+      return want_max ? "-inf_v<double>()" : "inf_v<double>()";
+    case DType::UInt8:
+      return want_max ? "0" : "255";
+    case DType::UInt16:
+      return want_max ? "0" : "65535";
+    case DType::UInt32:
+      return want_max ? "0u" : "4294967295u";
+    case DType::UInt64:
+      return want_max ? "0ull" : "18446744073709551615ull";
+    case DType::Int8:
+      return want_max ? "-128" : "127";
+    case DType::Int16:
+      return want_max ? "-32768" : "32767";
+    case DType::Int32:
+      return want_max ? "(-2147483647 - 1)" : "2147483647";
+    case DType::Int64:
+      return want_max ? "(-9223372036854775807ll - 1)" : "9223372036854775807ll";
   }
   return "0";
 }
@@ -102,7 +116,8 @@ std::string reduce_source(ReduceKind kind, DType in, DType out) {
       identity = "TAcc(0)";
       step = "acc = op_add<TAcc>(acc, (TAcc)v);";
       combine = "return op_add<TAcc>(a, b);";
-      finish = kind == ReduceKind::Mean ? "return cvt<TOut>(acc / (double)n);" : "return cvt<TOut>(acc);";
+      finish = kind == ReduceKind::Mean ? "return cvt<TOut>(acc / (double)n);"
+                                        : "return cvt<TOut>(acc);";
       break;
     case ReduceKind::Prod:
       identity = "TAcc(1)";
@@ -136,7 +151,9 @@ std::string reduce_source(ReduceKind kind, DType in, DType out) {
           "    return cvt<TOut>(init_better ? init : v);\n"
           "  }\n"
           "  return cvt<TOut>(acc);";
-      s += std::string("__device__ __forceinline__ TC pick(TC a, TC b) { return is_nan_v(a) ? a : ((is_nan_v(b) || ") +
+      s += std::string(
+               "__device__ __forceinline__ TC pick(TC a, TC b) { return is_nan_v(a) ? a : "
+               "((is_nan_v(b) || ") +
            better + ") ? b : a); }\n";
       break;
     }
@@ -174,9 +191,10 @@ __device__ __forceinline__ TOut finish(Best b, const Args& a, long long n) { ret
 )CUDA";
   s += "#define ACC_T TAcc\n#define IDENTITY " + identity + "\n";
   s += "#define STEP(acc, v, j) { " + step + " }\n";
-  s += "struct CombineOp { __device__ __forceinline__ TAcc operator()(TAcc a, TAcc b) const { " + combine +
-       " } };\n#define COMBINE_OP CombineOp()\n";
-  s += "__device__ __forceinline__ TOut finish(TAcc acc, const Args& a, long long n) {\n  " + finish + "\n}\n";
+  s += "struct CombineOp { __device__ __forceinline__ TAcc operator()(TAcc a, TAcc b) const { " +
+       combine + " } };\n#define COMBINE_OP CombineOp()\n";
+  s += "__device__ __forceinline__ TOut finish(TAcc acc, const Args& a, long long n) {\n  " +
+       finish + "\n}\n";
   s += R"CUDA(#endif
 #define KEPT(a) ((a).w + 6)
 #define RED(a) ((a).w + 6 + 1 + 2 * THEON_WALK_DIMS)
@@ -273,12 +291,15 @@ extern "C" __global__ void theon_reduce_final(const Args a) {
   return s;
 }
 
-bool supports_reduce(const Op& op) { return dynamic_cast<const Reduce*>(&op) != nullptr; }
+bool supports_reduce(const Op& op) {
+  return dynamic_cast<const Reduce*>(&op) != nullptr;
+}
 
 // Reduces x over `axes` into `out` (C-contiguous, one element per kept
 // position in order, of any dtype: the accumulator is converted to it).
-void reduce_into(DeviceRuntime& rt, ReduceKind kind, const std::vector<int>& axes, std::optional<double> initial,
-                 const Array& x, const Array& out, const std::string& who) {
+void reduce_into(DeviceRuntime& rt, ReduceKind kind, const std::vector<int>& axes,
+                 std::optional<double> initial, const Array& x, const Array& out,
+                 const std::string& who) {
   Walk kept(1), red(1);
   for (int i = 0; i < x.ndim(); ++i) {
     const bool r = std::find(axes.begin(), axes.end(), i) != axes.end();
@@ -287,18 +308,20 @@ void reduce_into(DeviceRuntime& rt, ReduceKind kind, const std::vector<int>& axe
   const int64_t n = red.size(), rows = kept.size();
   const bool extreme = kind == ReduceKind::Max || kind == ReduceKind::Min;
   if (n == 0 && (is_arg(kind) || (extreme && !initial)))
-    throw std::invalid_argument("[" + who + "] zero-size array to reduction operation which has no identity (input shape " +
-                                shape_str(x.shape()) + ")");
+    throw std::invalid_argument(
+        "[" + who + "] zero-size array to reduction operation which has no identity (input shape " +
+        shape_str(x.shape()) + ")");
   if (rows == 0) return;
   kept.merge();
   red.merge();
   const bool with_initial = extreme && initial.has_value();
   const DType res = out.dtype();
-  const std::string key = "reduce/" + std::to_string(int(kind)) + "/" + dname(x.dtype()) + "/" + dname(res);
+  const std::string key =
+      "reduce/" + std::to_string(int(kind)) + "/" + dname(x.dtype()) + "/" + dname(res);
   const KernelProgram& prog = cached_program(key, [&] {
     return KernelProgram{reduce_source(kind, x.dtype(), res),
-                         {"theon_reduce_block", "theon_reduce_thread", "theon_reduce_partial", "theon_reduce_columns",
-                          "theon_reduce_final"},
+                         {"theon_reduce_block", "theon_reduce_thread", "theon_reduce_partial",
+                          "theon_reduce_columns", "theon_reduce_final"},
                          kReduceWords};
   });
   std::vector<int64_t> w{ptr_word(x), ptr_word(out), rows, n, with_initial ? 1 : 0, 0};
@@ -323,16 +346,19 @@ void reduce_into(DeviceRuntime& rt, ReduceKind kind, const std::vector<int>& axe
   const bool columns = !per_thread && kept_inner && rows >= 32;
   const int64_t chunks = per_thread ? 1
                          : columns  ? std::min((n + 63) / 64, std::max<int64_t>(1, 65536 / rows))
-                                    : std::min((n + 4095) / 4096, std::max<int64_t>(1, 1024 / rows));
+                                   : std::min((n + 4095) / 4096, std::max<int64_t>(1, 1024 / rows));
   w.insert(w.end(), {chunks, (n + chunks - 1) / chunks, 0});
   if (chunks > 1) {
-    std::shared_ptr<Buffer> part = rt.allocate(size_t(rows * chunks) * 16);  // 16: the largest accumulator
+    std::shared_ptr<Buffer> part =
+        rt.allocate(size_t(rows * chunks) * 16);  // 16: the largest accumulator
     w.back() = ptr_word(part->data);
     if (columns)
-      rt.launch(prog, "theon_reduce_columns", LaunchShape{grid_blocks((rows * chunks + 255) / 256), 256, 0}, w);
+      rt.launch(prog, "theon_reduce_columns",
+                LaunchShape{grid_blocks((rows * chunks + 255) / 256), 256, 0}, w);
     else
       rt.launch(prog, "theon_reduce_partial", LaunchShape{grid_blocks(rows * chunks), 256, 0}, w);
-    rt.launch(prog, "theon_reduce_final", LaunchShape{grid_blocks(rows), block_threads(chunks), 0}, w);
+    rt.launch(prog, "theon_reduce_final", LaunchShape{grid_blocks(rows), block_threads(chunks), 0},
+              w);
   } else if (per_thread || columns) {
     rt.launch(prog, "theon_reduce_thread", LaunchShape{grid_blocks((rows + 255) / 256), 256, 0}, w);
   } else {
@@ -349,16 +375,19 @@ void run_reduce(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
   int64_t n = 1;
   for (int i = 0; i < x.ndim(); ++i) {
     const bool r = std::find(axes.begin(), axes.end(), i) != axes.end();
-    if (!r) out_shape.push_back(x.shape()[i]);
-    else if (op.keepdims()) out_shape.push_back(1);
+    if (!r)
+      out_shape.push_back(x.shape()[i]);
+    else if (op.keepdims())
+      out_shape.push_back(1);
     if (r) n *= x.shape()[i];
   }
   const ReduceKind kind = op.kind();
   const bool extreme = kind == ReduceKind::Max || kind == ReduceKind::Min;
   if (n == 0 && (is_arg(kind) || (extreme && !op.initial())))  // before allocating, as the CPU
-    throw std::invalid_argument("[" + op.name() +
-                                "] zero-size array to reduction operation which has no identity (input shape " +
-                                shape_str(x.shape()) + ")");
+    throw std::invalid_argument(
+        "[" + op.name() +
+        "] zero-size array to reduction operation which has no identity (input shape " +
+        shape_str(x.shape()) + ")");
   outputs[0] = device_empty(rt, reduce_result_dtype(kind, x.dtype()), out_shape);
   reduce_into(rt, kind, axes, op.initial(), x, outputs[0], op.name());
 }
@@ -366,8 +395,12 @@ void run_reduce(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
 // ---- ReduceToShape (autodiff's sum of a gradient over broadcast axes) ----
 
 // The op is private to src/autodiff/core_grads.cpp: known by its name.
-bool supports_reduce_to_shape(const Op& op) { return op.name() == "ReduceToShape"; }
-bool reduce_to_shape_host_input(const Op&, int input) { return input == 1; }
+bool supports_reduce_to_shape(const Op& op) {
+  return op.name() == "ReduceToShape";
+}
+bool reduce_to_shape_host_input(const Op&, int input) {
+  return input == 1;
+}
 
 // Sums g over its leading axes and the axes where the target has 1, into g's
 // dtype (the CPU sums in NumPy's dtype, then astype: the same conversion).
@@ -433,7 +466,9 @@ extern "C" __global__ void theon_cum(const Args a) {
   return s;
 }
 
-bool supports_cum(const Op& op) { return dynamic_cast<const CumOp*>(&op) != nullptr; }
+bool supports_cum(const Op& op) {
+  return dynamic_cast<const CumOp*>(&op) != nullptr;
+}
 
 // CumOp keeps its kind and axis private; its props() are "sum,<axis>" / "prod,<axis>".
 void run_cum(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& inputs,
@@ -443,7 +478,8 @@ void run_cum(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>&
   const CumKind kind = props.rfind("sum", 0) == 0 ? CumKind::Sum : CumKind::Prod;
   const int axis = std::stoi(props.substr(props.find(',') + 1));
   const Array& x = inputs[0];
-  const DType od = reduce_result_dtype(kind == CumKind::Sum ? ReduceKind::Sum : ReduceKind::Prod, x.dtype());
+  const DType od =
+      reduce_result_dtype(kind == CumKind::Sum ? ReduceKind::Sum : ReduceKind::Prod, x.dtype());
   Array out = device_empty(rt, od, x.shape());
   outputs[0] = out;
   if (x.size() == 0) return;
@@ -457,8 +493,8 @@ void run_cum(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>&
     return KernelProgram{cum_source(kind, x.dtype(), od), {"theon_cum"}, kCumWords};
   });
   const int64_t count = lines.size();
-  std::vector<int64_t> w{ptr_word(x), ptr_word(out), count, x.shape()[axis], x.strides()[axis],
-                         out.strides()[axis]};
+  std::vector<int64_t> w{ptr_word(x),     ptr_word(out),     count,
+                         x.shape()[axis], x.strides()[axis], out.strides()[axis]};
   lines.push_words(w, "CumOp");
   rt.launch(prog, "theon_cum", LaunchShape{grid_blocks((count + 127) / 128), 128, 0}, w);
 }
@@ -469,7 +505,8 @@ std::vector<DeviceKernel> reduce_kernels() {
   std::vector<DeviceKernel> k{
       DeviceKernel{"reduce", supports_reduce, run_reduce},
       DeviceKernel{"cumop", supports_cum, run_cum},
-      DeviceKernel{"reduce_to_shape", supports_reduce_to_shape, run_reduce_to_shape, reduce_to_shape_host_input},
+      DeviceKernel{"reduce_to_shape", supports_reduce_to_shape, run_reduce_to_shape,
+                   reduce_to_shape_host_input},
   };
   for (const DeviceKernel& s : sort_kernels()) k.push_back(s);
   return k;

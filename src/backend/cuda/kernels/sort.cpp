@@ -8,11 +8,12 @@
 // sorts on one thread. Diff of order 1 is elementwise; higher orders iterate
 // per line in a scratch copy, each step rounded to the dtype as the CPU does
 // (bool: not_equal, integers wrap).
+#include "theon/ops/sort.h"
+
 #include <string>
 
 #include "program_sources.h"
 #include "strided_words.h"
-#include "theon/ops/sort.h"
 
 namespace theon::cuda::kernels {
 
@@ -119,8 +120,12 @@ extern "C" __global__ void theon_diffn(const Args a) {
   return s;
 }
 
-bool supports_sort(const Op& op) { return dynamic_cast<const Sort*>(&op) != nullptr; }
-bool supports_diff(const Op& op) { return dynamic_cast<const Diff*>(&op) != nullptr; }
+bool supports_sort(const Op& op) {
+  return dynamic_cast<const Sort*>(&op) != nullptr;
+}
+bool supports_diff(const Op& op) {
+  return dynamic_cast<const Diff*>(&op) != nullptr;
+}
 
 // The walk over every dim but `axis` of x and out (same rank).
 Walk lines_walk(const Array& x, const Array& out, int axis) {
@@ -131,7 +136,8 @@ Walk lines_walk(const Array& x, const Array& out, int axis) {
   return w;
 }
 
-// Sort keeps its axis and kind private: props() is the axis, name() starts with "ArgSort" for argsort.
+// Sort keeps its axis and kind private: props() is the axis, name() starts with "ArgSort" for
+// argsort.
 void run_sort(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& inputs,
               std::vector<Array>& outputs) {
   const Op& op = *node.op;
@@ -144,11 +150,12 @@ void run_sort(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>
   Walk walk = lines_walk(x, out, axis);
   const int64_t lines = walk.size(), n = x.shape()[axis];
   std::shared_ptr<Buffer> scratch = rt.allocate(size_t(2 * lines * n) * sizeof(int64_t));
-  const KernelProgram& prog = cached_program(std::string(arg ? "argsort/" : "sort/") + dname(x.dtype()), [&] {
-    return KernelProgram{sort_source(x.dtype(), arg), {"theon_sort"}, kSortWords};
-  });
-  std::vector<int64_t> w{ptr_word(x), ptr_word(out), lines, n, x.strides()[axis], out.strides()[axis],
-                         ptr_word(scratch->data), 0};
+  const KernelProgram& prog =
+      cached_program(std::string(arg ? "argsort/" : "sort/") + dname(x.dtype()), [&] {
+        return KernelProgram{sort_source(x.dtype(), arg), {"theon_sort"}, kSortWords};
+      });
+  std::vector<int64_t> w{ptr_word(x),         ptr_word(out),           lines, n, x.strides()[axis],
+                         out.strides()[axis], ptr_word(scratch->data), 0};
   walk.push_words(w, op.name().c_str());
   rt.launch(prog, "theon_sort", LaunchShape{grid_blocks((lines + 127) / 128), 128, 0}, w);
 }
@@ -173,11 +180,18 @@ void run_diff(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>
   const KernelProgram& prog = cached_program("diff/" + dname(x.dtype()), [&] {
     return KernelProgram{diff_source(x.dtype()), {"theon_diff1", "theon_diffn"}, kSortWords};
   });
-  std::vector<int64_t> w{ptr_word(x), ptr_word(out), lines, n, x.strides()[axis], out.strides()[axis],
-                         scratch ? ptr_word(scratch->data) : 0, order};
+  std::vector<int64_t> w{ptr_word(x),
+                         ptr_word(out),
+                         lines,
+                         n,
+                         x.strides()[axis],
+                         out.strides()[axis],
+                         scratch ? ptr_word(scratch->data) : 0,
+                         order};
   walk.push_words(w, node.op->name().c_str());
   if (order == 1)
-    rt.launch(prog, "theon_diff1", LaunchShape{grid_blocks((lines * (n - 1) + 255) / 256), 256, 0}, w);
+    rt.launch(prog, "theon_diff1", LaunchShape{grid_blocks((lines * (n - 1) + 255) / 256), 256, 0},
+              w);
   else
     rt.launch(prog, "theon_diffn", LaunchShape{grid_blocks((lines + 127) / 128), 128, 0}, w);
 }
@@ -185,10 +199,15 @@ void run_diff(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>
 }  // namespace
 
 std::vector<DeviceKernel> sort_kernels() {
-  return {DeviceKernel{"sort", supports_sort, run_sort}, DeviceKernel{"diff", supports_diff, run_diff}};
+  return {DeviceKernel{"sort", supports_sort, run_sort},
+          DeviceKernel{"diff", supports_diff, run_diff}};
 }
 
-std::string sort_program_source(DType in, bool arg) { return sort_source(in, arg); }
-std::string diff_program_source(DType dt) { return diff_source(dt); }
+std::string sort_program_source(DType in, bool arg) {
+  return sort_source(in, arg);
+}
+std::string diff_program_source(DType dt) {
+  return diff_source(dt);
+}
 
 }  // namespace theon::cuda::kernels
