@@ -1,11 +1,9 @@
-// The CUDA C of the reduce, sort, nnet and random device kernels' programs,
+// The CUDA C of the reduce, nnet and random device kernels' programs,
 // exposed so tests can compile every (kind, dtype) program with NVRTC for several
 // architectures without running them.
 #pragma once
 #include <string>
-#include <vector>
 
-#include "theon/backend/cuda_kernels.h"
 #include "theon/ops/reduce.h"
 
 namespace theon::cuda::kernels {
@@ -14,12 +12,6 @@ namespace theon::cuda::kernels {
 std::string reduce_program_source(ReduceKind kind, DType in);
 // The CumOp program (cumsum when `sum`, else cumprod) over input dtype `in`.
 std::string cum_program_source(bool sum, DType in);
-// The Sort/ArgSort program over `in`, and the Diff program of dtype `dt`.
-std::string sort_program_source(DType in, bool arg);
-std::string diff_program_source(DType dt);
-// Sort, ArgSort and Diff entries (sort.cpp), part of reduce_kernels().
-std::vector<DeviceKernel> sort_kernels();
-
 // The nnet programs: "softmax", "log_softmax", "xent_1hot", "xent_1hot_grad",
 // "softmax_xent_1hot", "softmax_xent_1hot_grad", for value dtype `in`
 // (indices int64).

@@ -1,6 +1,6 @@
 // Device kernels: reductions (Reduce: sum, prod, mean, max, min, all, any,
-// argmax, argmin) and scans (CumOp: cumsum, cumprod); sort.cpp adds Sort,
-// ArgSort and Diff to this family's entries.
+// argmax, argmin), autodiff's ReduceToShape and scans (CumOp: cumsum,
+// cumprod).
 //
 // One program per (kind, input dtype, output dtype, initial or not); shapes,
 // strides and axes travel as words. The input's dims are split into a kept
@@ -508,7 +508,6 @@ std::vector<DeviceKernel> reduce_kernels() {
       DeviceKernel{"reduce_to_shape", supports_reduce_to_shape, run_reduce_to_shape,
                    reduce_to_shape_host_input},
   };
-  for (const DeviceKernel& s : sort_kernels()) k.push_back(s);
   return k;
 }
 
