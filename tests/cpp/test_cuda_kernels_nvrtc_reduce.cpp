@@ -7,7 +7,7 @@
 // the CUDA toolkit these tests skip.
 #include <gtest/gtest.h>
 
-#include "../../src/backend/cuda/kernels/program_sources.h"
+#include "../../src/backend/cuda/kernels/reduce_family.h"
 #include "theon/backend/cuda.h"
 #include "theon/backend/cuda_codegen.h"
 

@@ -12,7 +12,7 @@
 #include "theon/ops/nnet.h"
 
 #include "families.h"
-#include "program_sources.h"
+#include "reduce_family.h"
 #include "strided_words.h"
 #include "theon/ops/nnet_fused.h"
 

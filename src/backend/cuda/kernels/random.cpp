@@ -23,7 +23,7 @@
 
 #include "../../../ops/random_internal.h"
 #include "families.h"
-#include "program_sources.h"
+#include "reduce_family.h"
 #include "strided_words.h"
 
 namespace theon::cuda::kernels {

@@ -1,11 +1,10 @@
 // Device kernels: reductions (Reduce: sum, prod, mean, max, min, all, any,
-// argmax, argmin), autodiff's ReduceToShape and scans (CumOp: cumsum,
-// cumprod).
+// argmax, argmin) and autodiff's ReduceToShape; scan.cpp adds CumOp.
 //
-// One program per (kind, input dtype, output dtype, initial or not); shapes,
+// One program per (kind, input dtype, output dtype); shapes, `initial`,
 // strides and axes travel as words. The input's dims are split into a kept
 // walk (indexing the C-contiguous output) and a reduced walk, each merged to
-// as few dims as the strides allow. Two kernels per program:
+// as few dims as the strides allow. The kernels of a program:
 //   theon_reduce_block: one block per output element (grid-stride), threads
 //     stride over the reduced elements and combine through a shared-memory
 //     tree written for any blockDim;
@@ -28,9 +27,8 @@
 #include <optional>
 
 #include "families.h"
-#include "program_sources.h"
+#include "reduce_family.h"
 #include "strided_words.h"
-#include "theon/ops/sort.h"
 
 namespace theon::cuda::kernels {
 
@@ -427,97 +425,20 @@ void run_reduce_to_shape(DeviceRuntime& rt, const ApplyNode&, const std::vector<
   reduce_into(rt, ReduceKind::Sum, axes, std::nullopt, g, outputs[0], "ReduceToShape");
 }
 
-// ---- CumOp ---------------------------------------------------------------
-
-// Words: [0] in, [1] out, [2] lines, [3] n, [4] in axis stride, [5] out axis
-// stride, then the walk over the other dims (operand 0 in, 1 out).
-constexpr int kCumHead = 6;
-constexpr int kCumWords = kCumHead + 1 + 3 * kWalkDims;
-
-std::string cum_source(CumKind kind, DType in, DType out) {
-  std::string s = fused_prelude();
-  s += walk_prelude();
-  s += "struct Args { long long w[" + std::to_string(kCumWords) + "]; };\n";
-  s += "typedef " + std::string(cuda_type(in)) + " TIn;\n";
-  s += "typedef " + std::string(cuda_type(out)) + " TOut;\n";
-  s += "typedef " + std::string(cuda_compute_type(out)) + " TC;\n";
-  s += std::string("#define CUM_OP ") + (kind == CumKind::Sum ? "op_add" : "op_mul") + "\n";
-  s += R"CUDA(
-// One thread per line, in order: each partial result is rounded to the output
-// dtype as the CPU's scan does (float16 computes in float).
-extern "C" __global__ void theon_cum(const Args a) {
-  const char* in = (const char*)a.w[0];
-  char* out = (char*)a.w[1];
-  const long long lines = a.w[2], n = a.w[3], sin = a.w[4], sout = a.w[5];
-  const long long* walk = a.w + 6;
-  for (long long line = (long long)blockIdx.x * blockDim.x + threadIdx.x; line < lines;
-       line += (long long)gridDim.x * blockDim.x) {
-    const char* p = in + walk_offset(line, walk, 0);
-    char* q = out + walk_offset(line, walk, 1);
-    TOut acc{};
-    for (long long i = 0; i < n; ++i) {
-      TOut v = cvt<TOut>(*(const TIn*)(p + i * sin));
-      acc = i == 0 ? v : cvt<TOut>(CUM_OP<TC>(cvt<TC>(acc), cvt<TC>(v)));
-      *(TOut*)(q + i * sout) = acc;
-    }
-  }
-}
-)CUDA";
-  return s;
-}
-
-bool supports_cum(const Op& op) {
-  return dynamic_cast<const CumOp*>(&op) != nullptr;
-}
-
-// CumOp keeps its kind and axis private; its props() are "sum,<axis>" / "prod,<axis>".
-void run_cum(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& inputs,
-             std::vector<Array>& outputs) {
-  const Op& op = *node.op;
-  const std::string props = op.props();
-  const CumKind kind = props.rfind("sum", 0) == 0 ? CumKind::Sum : CumKind::Prod;
-  const int axis = std::stoi(props.substr(props.find(',') + 1));
-  const Array& x = inputs[0];
-  const DType od =
-      reduce_result_dtype(kind == CumKind::Sum ? ReduceKind::Sum : ReduceKind::Prod, x.dtype());
-  Array out = device_empty(rt, od, x.shape());
-  outputs[0] = out;
-  if (x.size() == 0) return;
-  Walk lines(2);
-  for (int i = 0; i < x.ndim(); ++i)
-    if (i != axis) lines.add(x.shape()[i], {x.strides()[i], out.strides()[i]});
-  lines.merge();
-  const std::string key = std::string("cum/") + (kind == CumKind::Sum ? "sum/" : "prod/") +
-                          dname(x.dtype()) + "/" + dname(od);
-  const KernelProgram& prog = cached_program(key, [&] {
-    return KernelProgram{cum_source(kind, x.dtype(), od), {"theon_cum"}, kCumWords};
-  });
-  const int64_t count = lines.size();
-  std::vector<int64_t> w{ptr_word(x),     ptr_word(out),     count,
-                         x.shape()[axis], x.strides()[axis], out.strides()[axis]};
-  lines.push_words(w, "CumOp");
-  rt.launch(prog, "theon_cum", LaunchShape{grid_blocks((count + 127) / 128), 128, 0}, w);
-}
-
 }  // namespace
 
 std::vector<DeviceKernel> reduce_kernels() {
   std::vector<DeviceKernel> k{
       DeviceKernel{"reduce", supports_reduce, run_reduce},
-      DeviceKernel{"cumop", supports_cum, run_cum},
       DeviceKernel{"reduce_to_shape", supports_reduce_to_shape, run_reduce_to_shape,
                    reduce_to_shape_host_input},
   };
+  for (const DeviceKernel& e : scan_kernels()) k.push_back(e);
   return k;
 }
 
-// For tests: the CUDA C of one reduction and one scan program.
+// For tests: the CUDA C of one reduction program.
 std::string reduce_program_source(ReduceKind kind, DType in) {
   return reduce_source(kind, in, reduce_result_dtype(kind, in));
 }
-std::string cum_program_source(bool sum, DType in) {
-  const CumKind k = sum ? CumKind::Sum : CumKind::Prod;
-  return cum_source(k, in, reduce_result_dtype(sum ? ReduceKind::Sum : ReduceKind::Prod, in));
-}
-
 }  // namespace theon::cuda::kernels

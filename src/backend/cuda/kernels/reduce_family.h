@@ -1,12 +1,18 @@
-// The CUDA C of the reduce, nnet and random device kernels' programs,
-// exposed so tests can compile every (kind, dtype) program with NVRTC for several
-// architectures without running them.
+// Internals of the reduce, nnet and random device kernels shared between
+// their files and with tests: the scan entries (joined into reduce_kernels())
+// and the CUDA C of each program, so tests compile every (kind, dtype)
+// program with NVRTC without running it.
 #pragma once
 #include <string>
+#include <vector>
 
+#include "theon/backend/cuda_kernels.h"
 #include "theon/ops/reduce.h"
 
 namespace theon::cuda::kernels {
+
+// CumOp's entry (scan.cpp).
+std::vector<DeviceKernel> scan_kernels();
 
 // The Reduce program for `kind` over input dtype `in` (output per reduce_result_dtype).
 std::string reduce_program_source(ReduceKind kind, DType in);
