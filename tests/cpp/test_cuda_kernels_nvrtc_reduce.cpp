@@ -63,6 +63,8 @@ TEST(CudaKernelsNvrtc, RandomCompile) {
     compiles(cuda::kernels::random_program_source("normal", d),
              "normal " + std::string(dtype_name(d)));
   }
+  compiles(cuda::kernels::choice_program_source(DType::Int64), "choice int64", true);
+  compiles(cuda::kernels::choice_program_source(DType::Float16), "choice float16");
   for (DType d : {DType::Int8, DType::Float32}) {
     compiles(cuda::kernels::random_program_source("integers", d),
              "integers " + std::string(dtype_name(d)));

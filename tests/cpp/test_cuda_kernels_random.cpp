@@ -4,7 +4,8 @@
 // Uniform in every float dtype with scalar and broadcast parameters, values
 // that round up to `high` (the serial redo of the stream), empty ranges;
 // normal of odd and even sizes; random_integers including the full int64
-// range and ranges with frequent rejections; binomial on both of its samplers.
+// range and ranges with frequent rejections; binomial on both of its samplers;
+// choice with and without replacement and weights, and permutation.
 #include <gtest/gtest.h>
 
 #include "cuda_kernel_random_inputs.h"
@@ -38,6 +39,25 @@ void check_draw(double rtol, RandomDist dist, DType dtype, const std::vector<int
   SCOPED_TRACE(outs[1].owner()->op->name() + " size " + shape_str(size) + " counter " +
                std::to_string(counter));
   expect_matches_cpu(*outs[1].owner(), {st, size_arr, p0, p1}, rtol);
+}
+
+// Draws choice / permutation (params: {a} or {a, p}; {n}) on both sides and compares.
+void check_choice(RandomDist dist, DType dtype, const std::vector<int64_t>& size,
+                  const std::vector<Array>& params, bool replace = true, uint64_t counter = 0) {
+  Array st = random_state(99, 3);
+  st = Array::from_vector<uint64_t>({uint64_t(st.item_int(0)), counter}, {2});
+  Var state = tensor(DType::UInt64, {2});
+  Var sz = tensor(DType::Int64, {int64_t(size.size())});
+  std::vector<Var> pv;
+  for (const Array& p : params) pv.push_back(param_var(p.dtype(), p));
+  const int ndim = int(size.size()) + (dist == RandomDist::Permutation ? 1 : 0);
+  std::vector<Var> outs = random_variable(dist, state, sz, pv, dtype, ndim, replace);
+  Array size_arr = Array::from_vector<int64_t>(size, {int64_t(size.size())});
+  if (size.empty()) size_arr = Array::empty(DType::Int64, {0});
+  std::vector<Array> ins{st, size_arr};
+  ins.insert(ins.end(), params.begin(), params.end());
+  SCOPED_TRACE(outs[1].owner()->op->name() + " size " + shape_str(size));
+  expect_matches_cpu(*outs[1].owner(), ins, 0);
 }
 
 Array f64(double v) {
@@ -101,6 +121,29 @@ TEST_F(CudaRandomKernels, BinomialBothSamplers) {
   check_draw(rtol(), RandomDist::Binomial, DType::Float32, {3, 4},
              Array::from_vector<int64_t>({0, 5, 50, 500}, {4}), f64(0.2), 4);
   check_draw(rtol(), RandomDist::Binomial, DType::Int64, {0}, i64(3), f64(0.2));
+}
+
+TEST_F(CudaRandomKernels, ChoiceEveryVariant) {
+  const Array vals = Array::from_vector<double>({1.5, -2, 3, 7, 0.25}, {5}).astype(DType::Float32);
+  const Array p = Array::from_vector<double>({0.1, 0.0, 0.4, 0.5, 0.0}, {5});
+  for (uint64_t counter : {0, 6}) {
+    check_choice(RandomDist::Choice, DType::Int64, {4, 7}, {i64(10)}, true, counter);  // range(a)
+    check_choice(RandomDist::Choice, DType::Float32, {33}, {vals}, true, counter);     // from a
+    check_choice(RandomDist::Choice, DType::Float32, {40}, {vals, p}, true, counter);  // weighted
+    check_choice(RandomDist::Choice, DType::Int32, {8}, {i64(20)}, false, counter);    // no replace
+    check_choice(RandomDist::Choice, DType::Float32, {2}, {vals, p}, false, counter);  // weighted
+  }
+  check_choice(RandomDist::Choice, DType::Int64, {200}, {i64((int64_t(1) << 62) + 1)},
+               true);  // rejections
+  check_choice(RandomDist::Choice, DType::Int64, {50}, {i64(int64_t(1) << 21)},
+               false);  // the hash set
+  check_choice(RandomDist::Choice, DType::Int64, {0}, {i64(3)}, false);
+}
+
+TEST_F(CudaRandomKernels, PermutationRows) {
+  check_choice(RandomDist::Permutation, DType::Int64, {}, {i64(17)});
+  check_choice(RandomDist::Permutation, DType::Int16, {3, 2}, {i64(9)}, true, 5);
+  check_choice(RandomDist::Permutation, DType::Int64, {4}, {i64(0)});
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 // the stream from the first such value on, sequentially as the CPU does (and
 // fixes the new state). Binomial draws a variable number of words per value
 // (rejection sampling), so it runs in that one-thread kernel from the start:
-// bit-identical but serial. choice and permutation have no device kernel.
+// bit-identical but serial. choice and permutation: random_choice.cpp.
 //
 // The state stays on the device; `size` and the distribution parameters are
 // read on the host (host_input): their values are checked as perform()
@@ -375,7 +375,17 @@ void run_random(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
 }  // namespace
 
 std::vector<DeviceKernel> random_kernels() {
-  return {DeviceKernel{"random", supports_random, run_random, random_host_input}};
+  std::vector<DeviceKernel> k{
+      DeviceKernel{"random", supports_random, run_random, random_host_input}};
+  for (const DeviceKernel& e : random_choice_kernels()) k.push_back(e);
+  return k;
+}
+
+std::string philox_stream_source() {
+  return kPhilox;
+}
+std::string random_parallel_kernels_source() {
+  return kRandomKernels;
 }
 
 std::string random_program_source(const std::string& dist, DType dtype) {
