@@ -234,7 +234,7 @@ std::string xent_source(Xent x, DType v, DType y, DType g, DType out) {
   return s;
 }
 
-template <class OpT, Xent X>
+template <class OpT>
 bool supports_xent(const Op& op) {
   return dynamic_cast<const OpT*>(&op) != nullptr;
 }
@@ -305,15 +305,13 @@ void run_xent(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>
 std::vector<DeviceKernel> nnet_kernels() {
   return {
       DeviceKernel{"softmax", supports_softmax, run_softmax},
-      DeviceKernel{"crossentropy_1hot", supports_xent<CrossentropyCategorical1Hot, Xent::OneHot>,
+      DeviceKernel{"crossentropy_1hot", supports_xent<CrossentropyCategorical1Hot>,
                    run_xent<Xent::OneHot>},
-      DeviceKernel{"crossentropy_1hot_grad",
-                   supports_xent<CrossentropyCategorical1HotGrad, Xent::OneHotGrad>,
+      DeviceKernel{"crossentropy_1hot_grad", supports_xent<CrossentropyCategorical1HotGrad>,
                    run_xent<Xent::OneHotGrad>},
-      DeviceKernel{"softmax_crossentropy_1hot",
-                   supports_xent<SoftmaxCrossentropy1Hot, Xent::Softmax>, run_xent<Xent::Softmax>},
-      DeviceKernel{"softmax_crossentropy_1hot_grad",
-                   supports_xent<SoftmaxCrossentropy1HotGrad, Xent::SoftmaxGrad>,
+      DeviceKernel{"softmax_crossentropy_1hot", supports_xent<SoftmaxCrossentropy1Hot>,
+                   run_xent<Xent::Softmax>},
+      DeviceKernel{"softmax_crossentropy_1hot_grad", supports_xent<SoftmaxCrossentropy1HotGrad>,
                    run_xent<Xent::SoftmaxGrad>},
   };
 }
