@@ -99,6 +99,13 @@ class ThreadedBlocks final : public cuda::DeviceRuntime {
             DType dtype) override {
     base_.gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, dtype);
   }
+  void gemm_strided_batched(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha,
+                            const void* a, int64_t lda, int64_t sa, const void* b, int64_t ldb,
+                            int64_t sb, double beta, void* c, int64_t ldc, int64_t sc,
+                            int64_t batch, DType dtype) override {
+    base_.gemm_strided_batched(ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc,
+                               batch, dtype);
+  }
   void conv2d_forward(const cuda::Conv2dShape& s, DType d, const void* x, const void* w,
                       void* y) override {
     base_.conv2d_forward(s, d, x, w, y);

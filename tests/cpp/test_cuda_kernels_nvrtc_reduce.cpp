@@ -43,6 +43,12 @@ TEST(CudaKernelsNvrtc, ReductionsCompile) {
     for (DType d : {DType::Int32, DType::Float16})
       compiles(cuda::kernels::cum_program_source(sum, d),
                std::string(sum ? "cumsum " : "cumprod ") + std::string(dtype_name(d)), sum);
+  for (DType d : {DType::Bool, DType::Float16, DType::Int64}) {
+    compiles(cuda::kernels::sort_program_source(d, d == DType::Float16),
+             "sort " + std::string(dtype_name(d)));
+    compiles(cuda::kernels::diff_program_source(d), "diff " + std::string(dtype_name(d)),
+             d == DType::Bool);
+  }
 }
 
 TEST(CudaKernelsNvrtc, NnetCompile) {

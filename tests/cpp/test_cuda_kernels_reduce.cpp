@@ -1,4 +1,4 @@
-// Device kernels of the reductions (Reduce), scans (CumOp) and ReduceToShape against the
+// Device kernels of the reductions (Reduce), scans (CumOp), Sort/ArgSort and Diff against the
 // CPU's perform: random shapes with 0- and 1-sized dims, random axis sets and
 // keepdims, transposed / strided / offset / broadcast device inputs, NaN and
 // infinities for max, min, argmax and argmin, `initial`, and the dtypes each
@@ -193,6 +193,52 @@ TEST_F(CudaReduceKernels, ReduceToShapeSumsBroadcastAxesInTheGradientDtype) {
       const Array t = Array::from_vector<int64_t>(target, {int64_t(target.size())});
       expect_matches_cpu(*r.owner(), {device_layout(host, int(rng() % 5)), t},
                          tolerance(ReduceKind::Sum, d));
+    }
+  }
+}
+
+// ---- Sort / ArgSort / Diff ----
+
+TEST_F(CudaReduceKernels, SortArgSortStableNaNLast) {
+  std::mt19937 rng(300);
+  for (bool arg : {false, true})
+    for (DType d : {DType::Float32, DType::Int16, DType::Float16}) {
+      for (int c = 0; c < 8; ++c) {
+        Shape shape = random_shape(rng, 3);
+        if (shape.empty()) shape.push_back(9);
+        const int axis = int(rng() % shape.size());
+        Var x = input_var(d, int(shape.size()));
+        Var y = arg ? argsort(x, axis) : sort(x, axis);
+        // Few distinct values: many ties, so argsort's stability is checked.
+        Array host = random_values(d, shape, rng, true);
+        if (!is_float(d))
+          host = Array::from_vector<double>(
+                     [&] {
+                       std::vector<double> v = host.to_double_vector();
+                       for (double& e : v) e = std::fmod(std::abs(e), 4);
+                       return v;
+                     }(),
+                     shape)
+                     .astype(d);
+        SCOPED_TRACE(y.owner()->op->name() + " of " + std::string(dtype_name(d)) + " " +
+                     shape_str(shape));
+        expect_matches_cpu(*y.owner(), {device_layout(host, int(rng() % 4))});
+      }
+    }
+}
+
+TEST_F(CudaReduceKernels, DiffOfAnyOrder) {
+  std::mt19937 rng(400);
+  for (DType d : {DType::Bool, DType::UInt8, DType::Float16, DType::Float64}) {
+    for (int c = 0; c < 8; ++c) {
+      Shape shape = random_shape(rng, 3);
+      if (shape.empty()) shape.push_back(6);
+      const int axis = int(rng() % shape.size()), order = 1 + int(rng() % 3);
+      Var x = input_var(d, int(shape.size()));
+      Var y = diff(x, order, axis);
+      SCOPED_TRACE(y.owner()->op->name() + " of " + std::string(dtype_name(d)) + " " +
+                   shape_str(shape));
+      expect_matches_cpu(*y.owner(), {device_layout(random_values(d, shape, rng), int(rng() % 5))});
     }
   }
 }

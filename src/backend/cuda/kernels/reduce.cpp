@@ -1,5 +1,6 @@
 // Device kernels: reductions (Reduce: sum, prod, mean, max, min, all, any,
-// argmax, argmin) and autodiff's ReduceToShape; scan.cpp adds CumOp.
+// argmax, argmin) and autodiff's ReduceToShape; scan.cpp adds CumOp, sort.cpp
+// Sort, ArgSort and Diff.
 //
 // One program per (kind, input dtype, output dtype); shapes, `initial`,
 // strides and axes travel as words. The input's dims are split into a kept
@@ -434,6 +435,7 @@ std::vector<DeviceKernel> reduce_kernels() {
                    reduce_to_shape_host_input},
   };
   for (const DeviceKernel& e : scan_kernels()) k.push_back(e);
+  for (const DeviceKernel& e : sort_kernels()) k.push_back(e);
   return k;
 }
 

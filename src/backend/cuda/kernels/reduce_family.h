@@ -13,6 +13,8 @@ namespace theon::cuda::kernels {
 
 // CumOp's entry (scan.cpp).
 std::vector<DeviceKernel> scan_kernels();
+// Sort, ArgSort and Diff entries (sort.cpp).
+std::vector<DeviceKernel> sort_kernels();
 
 // RandomOp's choice and permutation entries (random_choice.cpp).
 std::vector<DeviceKernel> random_choice_kernels();
@@ -26,6 +28,9 @@ std::string random_parallel_kernels_source();
 std::string reduce_program_source(ReduceKind kind, DType in);
 // The CumOp program (cumsum when `sum`, else cumprod) over input dtype `in`.
 std::string cum_program_source(bool sum, DType in);
+// The Sort/ArgSort program over `in`, and the Diff program of dtype `dt`.
+std::string sort_program_source(DType in, bool arg);
+std::string diff_program_source(DType dt);
 // The nnet programs: "softmax", "log_softmax", "xent_1hot", "xent_1hot_grad",
 // "softmax_xent_1hot", "softmax_xent_1hot_grad", for value dtype `in`
 // (indices int64).
