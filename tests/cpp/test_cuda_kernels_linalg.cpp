@@ -22,6 +22,8 @@
 
 using namespace theon;
 using theon::testing::CudaDeviceTest;
+using theon::testing::device_offset;
+using theon::testing::device_strided;
 using theon::testing::device_transposed;
 using theon::testing::expect_arrays_match;
 using theon::testing::expect_matches_cpu;
@@ -195,6 +197,9 @@ TEST_F(CudaLinalgKernels, InverseDetCholesky) {
     const Array a = dominant(dt, {4, 4}, 99);
     expect_matches_cpu(*matrix_inverse(input(dt, 2)).owner(), {device_transposed(a)}, rtol_of(dt));
     expect_matches_cpu(*det(input(dt, 2)).owner(), {device_transposed(a)}, rtol_of(dt));
+    const Array p = spd(dt, {4, 4}, 98);
+    expect_matches_cpu(*cholesky(input(dt, 2)).owner(), {device_strided(p)}, rtol_of(dt));
+    expect_matches_cpu(*cholesky(input(dt, 2), false).owner(), {device_offset(p)}, rtol_of(dt));
     const Array sing = Array::from_vector(std::vector<double>{1, 2, 2, 4}, {2, 2}).astype(dt);
     expect_matches_cpu(*det(input(dt, 2)).owner(), {sing}, rtol_of(dt));
   }

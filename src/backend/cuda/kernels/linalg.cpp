@@ -411,7 +411,7 @@ void run_qr(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& 
   const bool complete = mode == "complete";
   const int64_t r_rows = complete ? m : k, q_cols = complete ? m : k;
   Array R = device_empty(rt, dt, with(batch, {r_rows, n}));
-  Array Q = device_empty(rt, dt, with(batch, {m, q_cols}));
+  Array Q = mode == "r" ? Array() : device_empty(rt, dt, with(batch, {m, q_cols}));
   if (mode == "r")
     out[0] = R;
   else
