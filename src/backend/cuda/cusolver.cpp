@@ -26,15 +26,16 @@ void check_status(cusolverStatus_t s, const char* what) {
                              std::to_string(int(s)));
 }
 
-// The handle of `device`, bound to its stream (made on first use).
+// The handle of `device`, bound to its stream (made on first use); makes
+// `device` current, as the routines run on the current device.
 cusolverDnHandle_t handle(int device) {
   static std::mutex mu;
   static auto* handles = new std::map<int, cusolverDnHandle_t>;  // never freed
   std::lock_guard<std::mutex> lock(mu);
   auto it = handles->find(device);
+  if (it == handles->end()) require_available("cusolver");
+  check(cudaSetDevice(device), "cudaSetDevice");
   if (it == handles->end()) {
-    require_available("cusolver");
-    check(cudaSetDevice(device), "cudaSetDevice");
     cusolverDnHandle_t h = nullptr;
     check_status(cusolverDnCreate(&h), "cusolverDnCreate");
     it = handles->emplace(device, h).first;
