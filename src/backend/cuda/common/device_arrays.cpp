@@ -19,38 +19,6 @@ namespace theon::cuda {
 
 namespace {
 
-const char* storage_type(DType d) {
-  switch (d) {
-    case DType::Bool:
-      return "bool";
-    case DType::Int8:
-      return "i8";
-    case DType::Int16:
-      return "i16";
-    case DType::Int32:
-      return "i32";
-    case DType::Int64:
-      return "i64";
-    case DType::UInt8:
-      return "u8";
-    case DType::UInt16:
-      return "u16";
-    case DType::UInt32:
-      return "u32";
-    case DType::UInt64:
-      return "u64";
-    case DType::Float16:
-      return "f16";
-    case DType::BFloat16:
-      return "bf16";
-    case DType::Float32:
-      return "float";
-    case DType::Float64:
-      return "double";
-  }
-  throw std::logic_error("storage_type: invalid dtype");
-}
-
 // Args: [0] n, [1] ndim, [2] src, [3] dst, then shape, source strides and
 // destination strides (bytes), kMaxDims each.
 constexpr int kWords = 4 + 3 * kMaxDims;
@@ -66,8 +34,8 @@ const KernelProgram& detail::copy_program(DType to, DType from) {
   const std::string k = std::to_string(kMaxDims);
   KernelProgram p;
   p.source =
-      std::string(fused_prelude()) + "typedef " + storage_type(to) + " D;\ntypedef " +
-      storage_type(from) + " S;\n" + "struct Args { long long w[" + std::to_string(kWords) +
+      std::string(fused_prelude()) + "typedef " + cuda_type(to) + " D;\ntypedef " +
+      cuda_type(from) + " S;\n" + "struct Args { long long w[" + std::to_string(kWords) +
       "]; };\n"
       "extern \"C\" __global__ void theon_copy(const Args a) {\n"
       "  const long long n = a.w[0];\n"

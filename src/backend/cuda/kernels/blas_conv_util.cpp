@@ -9,38 +9,6 @@
 
 namespace theon::cuda::kernels::kblas {
 
-const char* c_type(DType d) {
-  switch (d) {
-    case DType::Bool:
-      return "bool";
-    case DType::Int8:
-      return "i8";
-    case DType::Int16:
-      return "i16";
-    case DType::Int32:
-      return "i32";
-    case DType::Int64:
-      return "i64";
-    case DType::UInt8:
-      return "u8";
-    case DType::UInt16:
-      return "u16";
-    case DType::UInt32:
-      return "u32";
-    case DType::UInt64:
-      return "u64";
-    case DType::Float16:
-      return "f16";
-    case DType::BFloat16:
-      return "bf16";
-    case DType::Float32:
-      return "float";
-    case DType::Float64:
-      return "double";
-  }
-  return "?";
-}
-
 int64_t double_word(double v) {
   int64_t w;
   std::memcpy(&w, &v, sizeof w);

@@ -1,5 +1,5 @@
 // Helpers shared by the blas, conv and pool device kernels (blas.cpp,
-// blas_product.cpp, conv.cpp, pool.cpp): CUDA C type names of dtypes, kernel
+// blas_product.cpp, conv.cpp, pool.cpp): kernel
 // programs built once per key, pointer words, grid-stride launch shapes and
 // strided views of merged dimensions.
 #pragma once
@@ -11,9 +11,6 @@
 #include "theon/backend/cuda_device.h"
 
 namespace theon::cuda::kernels::kblas {
-
-// The prelude's name of dtype's storage type: "float", "f16", "i32", "bool" ...
-const char* c_type(DType dtype);
 
 // A pointer as a kernel word.
 inline int64_t ptr_word(const void* p) {

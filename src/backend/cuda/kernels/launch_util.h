@@ -2,8 +2,8 @@
 // (elemwise.cpp, data.cpp, indexing.cpp), in namespace kdata (the other
 // families keep their helpers in namespaces of their own): the cache of generated kernel
 // programs, grid sizes, byte strides of operands broadcast to one shape with
-// their dims merged where every operand allows it, and the CUDA C names of
-// dtypes for kernels that switch on a dtype at run time.
+// their dims merged where every operand allows it, and the dtype switch of
+// kernels that take a dtype at run time.
 #pragma once
 #include <functional>
 #include <string>
@@ -36,9 +36,6 @@ struct StridedLoop {
   int64_t size = 0;              // elements
 };
 StridedLoop strided_loop(const Shape& shape, const std::vector<Array>& operands);
-
-// The prelude's storage type of a dtype ("float", "i64", "f16" ...).
-const char* kernel_ctype(DType d);
 
 // CUDA C (after the fused prelude) for kernels that switch on a dtype at run
 // time: `#define DT_<Name> <int(DType::Name)>` for every dtype, and

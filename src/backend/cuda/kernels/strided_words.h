@@ -1,6 +1,6 @@
-// Shared by the reduce, nnet and random device kernels: CUDA C type names of
-// dtypes, strided index arithmetic (as CUDA C text and as argument words),
-// block reductions written for any blockDim, and a cache of generated
+// Shared by the reduce, nnet and random device kernels: the compute type of
+// dtypes (cuda_type, cuda_codegen.h, names their storage), strided index arithmetic (as CUDA C text
+// and as argument words), block reductions written for any blockDim, and a cache of generated
 // programs (one per op kind and dtypes, so shapes and strides travel as words
 // and never create a new program).
 #pragma once
@@ -19,39 +19,6 @@ namespace theon::cuda::kernels {
 
 // Dims a strided walk may take after merging (kept or reduced side each).
 inline constexpr int kWalkDims = 12;
-
-// The CUDA C storage type of a dtype in the fused prelude.
-inline const char* cuda_type(DType d) {
-  switch (d) {
-    case DType::Bool:
-      return "bool";
-    case DType::Int8:
-      return "i8";
-    case DType::Int16:
-      return "i16";
-    case DType::Int32:
-      return "i32";
-    case DType::Int64:
-      return "i64";
-    case DType::UInt8:
-      return "u8";
-    case DType::UInt16:
-      return "u16";
-    case DType::UInt32:
-      return "u32";
-    case DType::UInt64:
-      return "u64";
-    case DType::Float16:
-      return "f16";
-    case DType::BFloat16:
-      return "bf16";
-    case DType::Float32:
-      return "float";
-    case DType::Float64:
-      return "double";
-  }
-  return "?";
-}
 
 // The type a kernel computes a dtype's values in (float16/bfloat16 in float).
 inline const char* cuda_compute_type(DType d) {
