@@ -1,11 +1,7 @@
 // Helpers of the blas, conv and pool device kernels (see blas_conv_util.h).
 #include "blas_conv_util.h"
 
-#include <algorithm>
 #include <cstring>
-#include <map>
-#include <memory>
-#include <mutex>
 
 namespace theon::cuda::kernels::kblas {
 
@@ -13,25 +9,6 @@ int64_t double_word(double v) {
   int64_t w;
   std::memcpy(&w, &v, sizeof w);
   return w;
-}
-
-const KernelProgram& cached_program(const std::string& key,
-                                    const std::function<KernelProgram()>& make) {
-  static std::mutex mu;
-  static std::map<std::string, std::unique_ptr<KernelProgram>> programs;
-  std::lock_guard<std::mutex> lock(mu);
-  auto& slot = programs[key];
-  if (!slot) slot = std::make_unique<KernelProgram>(make());
-  return *slot;
-}
-
-LaunchShape grid_for(const DeviceRuntime& rt, int64_t n) {
-  LaunchShape s;
-  s.threads = 256;
-  const int64_t wanted = (n + s.threads - 1) / s.threads;
-  s.blocks =
-      std::max<int64_t>(1, std::min<int64_t>(wanted, int64_t(std::max(rt.sm_count(), 1)) * 32));
-  return s;
 }
 
 Array merged_dims(const Array& x, const std::vector<int>& cuts) {

@@ -286,7 +286,7 @@ void run_eye(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>&
   if (r.size() == 0) return;
   const bool tri = who.rfind("Tri", 0) == 0;
   rt.launch(creation_program(), "theon_eye", grid_for(rt, r.size()),
-            {r.size(), m, k, tri, int64_t(r.itemsize()), one_bits(dt), word(r.data()), 0});
+            {r.size(), m, k, tri, int64_t(r.itemsize()), one_bits(dt), ptr_word(r.data()), 0});
 }
 
 void run_tril(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& in,
@@ -302,7 +302,7 @@ void run_tril(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>
   if (rows * cols == 0) return;
   const int64_t k = std::clamp<int64_t>(k_prop, -rows - 1, cols + 1);
   rt.launch(creation_program(), "theon_tril", grid_for(rt, r.size()),
-            {r.size(), rows, cols, k, upper, int64_t(r.itemsize()), word(r.data()), 0});
+            {r.size(), rows, cols, k, upper, int64_t(r.itemsize()), ptr_word(r.data()), 0});
 }
 
 }  // namespace

@@ -217,12 +217,12 @@ std::vector<int64_t> plan_words(DeviceRuntime& rt, const std::string& who, const
   std::vector<int64_t> wd(kWords, 0);
   wd[W_N] = w.size();
   wd[W_ND] = nd;
-  wd[W_ERR] = word(rt.error_flag());
+  wd[W_ERR] = ptr_word(rt.error_flag());
   wd[W_DT] = int(p.v.dtype());
   wd[W_ISZ] = int64_t(p.v.itemsize());
   const int w_at = w_dst ? W_DSTST : W_SRCST, v_at = w_dst ? W_SRCST : W_DSTST;
-  wd[size_t(w_dst ? W_DST : W_SRC)] = word(w.data());
-  wd[size_t(w_dst ? W_SRC : W_DST)] = word(p.v.data());
+  wd[size_t(w_dst ? W_DST : W_SRC)] = ptr_word(w.data());
+  wd[size_t(w_dst ? W_SRC : W_DST)] = ptr_word(p.v.data());
   for (int d = 0; d < nd; ++d) {
     wd[size_t(W_SHAPE + d)] = w.shape()[size_t(d)];
     wd[size_t(w_at + d)] = w.strides()[size_t(d)];
@@ -233,7 +233,7 @@ std::vector<int64_t> plan_words(DeviceRuntime& rt, const std::string& who, const
     const DeviceIndex& di = p.idx[k];
     int64_t* e = wd.data() + W_IDX + int(k) * kIdxWords;
     if (di.arr.defined()) {
-      e[0] = word(di.arr.data());
+      e[0] = ptr_word(di.arr.data());
       e[1] = int(di.arr.dtype());
       const Array b = di.arr.broadcast_to(p.bshape);
       for (int d = 0; d < nb; ++d) e[4 + d] = b.strides()[size_t(d)];

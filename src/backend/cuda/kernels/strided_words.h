@@ -1,17 +1,16 @@
 // Shared by the reduce, nnet and random device kernels: the compute type of
 // dtypes (cuda_type, cuda_codegen.h, names their storage), strided index arithmetic (as CUDA C text
-// and as argument words), block reductions written for any blockDim, and a cache of generated
-// programs (one per op kind and dtypes, so shapes and strides travel as words
-// and never create a new program).
+// and as argument words), and block reductions written for any blockDim. Programs are cached
+// (kernel_common.h) one per op kind and dtypes, so shapes and strides travel
+// as words and never create a new program.
 #pragma once
+#include <algorithm>
 #include <cstdint>
-#include <functional>
-#include <map>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "kernel_common.h"
 #include "theon/backend/cuda_codegen.h"
 #include "theon/backend/cuda_device.h"
 
@@ -80,13 +79,6 @@ inline std::string dname(DType d) {
   return std::string(dtype_name(d));
 }
 
-inline int64_t ptr_word(const void* p) {
-  return int64_t(reinterpret_cast<uintptr_t>(p));
-}
-inline int64_t ptr_word(const Array& a) {
-  return ptr_word(a.data());
-}
-
 // CUDA C shared by the kernels of these families (after fused_prelude()):
 //   walk_offset(i, w)     byte offset of flat index i in a walk's words at w
 //                         (w[0] ndim, w[1..] extents, then operand k's strides
@@ -131,17 +123,6 @@ struct AddOp {
   template <class T> __device__ __forceinline__ T operator()(T a, T b) const { return a + b; }
 };
 )CUDA";
-}
-
-// The program cached under `key`, made once by `make`. The reference stays valid.
-inline const KernelProgram& cached_program(const std::string& key,
-                                           const std::function<KernelProgram()>& make) {
-  static std::mutex mu;
-  static std::map<std::string, KernelProgram> programs;
-  std::lock_guard<std::mutex> lock(mu);
-  auto it = programs.find(key);
-  if (it == programs.end()) it = programs.emplace(key, make()).first;
-  return it->second;
 }
 
 // Threads per block for a block that walks `n` elements: a power of two up to 256.
