@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "runtimes.h"
+#include "strided_walk.h"
 #include "theon/backend/cuda_codegen.h"
 #include "theon/backend/cuda_device.h"
 
@@ -77,21 +78,11 @@ void strided_copy(DeviceRuntime& rt, const Array& dst, const Array& src) {
     return;
   }
   // Coalesce: drop dims of size 1, merge a dim into the next when both operands allow.
-  std::vector<int64_t> shape, ss, ds;
-  for (int d = 0; d < dst.ndim(); ++d) {
-    const int64_t len = dst.shape()[size_t(d)];
-    if (len == 1) continue;
-    const int64_t s = src.strides()[size_t(d)], t = dst.strides()[size_t(d)];
-    if (!shape.empty() && ss.back() == s * len && ds.back() == t * len) {
-      shape.back() *= len;
-      ss.back() = s;
-      ds.back() = t;
-      continue;
-    }
-    shape.push_back(len);
-    ss.push_back(s);
-    ds.push_back(t);
-  }
+  Walk walk = Walk::broadcast(dst.shape(), {src, dst});
+  walk.merge();
+  const std::vector<int64_t>& shape = walk.shape;
+  const std::vector<int64_t>& ss = walk.strides[0];  // source
+  const std::vector<int64_t>& ds = walk.strides[1];  // destination
   if (shape.size() > size_t(kMaxDims))
     throw std::invalid_argument("[cuda] device copy: at most " + std::to_string(kMaxDims) +
                                 " dims that cannot be merged, got shape " + shape_str(dst.shape()));

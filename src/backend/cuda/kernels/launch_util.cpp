@@ -1,35 +1,14 @@
 // Helpers shared by the elementwise and data-movement device kernels (launch_util.h).
 #include "launch_util.h"
 
+#include "../common/strided_walk.h"
+
 namespace theon::cuda::kernels::kdata {
 
 StridedLoop strided_loop(const Shape& shape, const std::vector<Array>& operands) {
-  StridedLoop r;
-  r.size = shape_size(shape);
-  const size_t nops = operands.size();
-  std::vector<Strides> full;
-  for (const Array& a : operands) {
-    // Right-aligned as in broadcasting; 0 where the operand has length 1 (or lacks the dim).
-    Strides st(shape.size(), 0);
-    const size_t lead = shape.size() - size_t(a.ndim());
-    for (int d = 0; d < a.ndim(); ++d)
-      if (a.shape()[size_t(d)] != 1) st[lead + size_t(d)] = a.strides()[size_t(d)];
-    full.push_back(std::move(st));
-  }
-  r.strides.assign(nops, {});
-  for (size_t d = 0; d < shape.size(); ++d) {
-    if (shape[d] == 1) continue;
-    bool merge = !r.shape.empty();
-    for (size_t k = 0; merge && k < nops; ++k) merge = r.strides[k].back() == full[k][d] * shape[d];
-    if (merge) {
-      r.shape.back() *= shape[d];
-      for (size_t k = 0; k < nops; ++k) r.strides[k].back() = full[k][d];
-    } else {
-      r.shape.push_back(shape[d]);
-      for (size_t k = 0; k < nops; ++k) r.strides[k].push_back(full[k][d]);
-    }
-  }
-  return r;
+  Walk w = Walk::broadcast(shape, operands);
+  w.merge();
+  return StridedLoop{std::move(w.shape), std::move(w.strides), shape_size(shape)};
 }
 
 std::string dtype_switch_source() {

@@ -93,10 +93,7 @@ void run_softmax(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arr
   Array out = device_empty(rt, od, x.shape());
   outputs[0] = out;
   if (x.size() == 0) return;
-  Walk rows(2);
-  for (int i = 0; i < x.ndim(); ++i)
-    if (i != axis) rows.add(x.shape()[i], {x.strides()[i], out.strides()[i]});
-  rows.merge();
+  const Walk rows = lines_walk(x, out, axis);
   const bool log = op.is_log();
   const std::string key = std::string(log ? "log_softmax/" : "softmax/") + dname(x.dtype());
   const KernelProgram& prog = cached_program(key, [&] {

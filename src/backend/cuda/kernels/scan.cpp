@@ -69,10 +69,7 @@ void run_cum(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>&
   Array out = device_empty(rt, od, x.shape());
   outputs[0] = out;
   if (x.size() == 0) return;
-  Walk lines(2);
-  for (int i = 0; i < x.ndim(); ++i)
-    if (i != axis) lines.add(x.shape()[i], {x.strides()[i], out.strides()[i]});
-  lines.merge();
+  const Walk lines = lines_walk(x, out, axis);
   const std::string key = std::string("cum/") + (kind == CumKind::Sum ? "sum/" : "prod/") +
                           dname(x.dtype()) + "/" + dname(od);
   const KernelProgram& prog = cached_program(key, [&] {

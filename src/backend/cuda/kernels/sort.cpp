@@ -127,15 +127,6 @@ bool supports_diff(const Op& op) {
   return dynamic_cast<const Diff*>(&op) != nullptr;
 }
 
-// The walk over every dim but `axis` of x and out (same rank).
-Walk lines_walk(const Array& x, const Array& out, int axis) {
-  Walk w(2);
-  for (int i = 0; i < x.ndim(); ++i)
-    if (i != axis) w.add(x.shape()[i], {x.strides()[i], out.strides()[i]});
-  w.merge();
-  return w;
-}
-
 // Sort keeps its axis and kind private: props() is the axis, name() starts with "ArgSort" for
 // argsort.
 void run_sort(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& inputs,
