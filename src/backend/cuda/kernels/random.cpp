@@ -235,9 +235,7 @@ extern "C" __global__ void theon_random_serial(const Args a) {
 )CUDA";
 
 std::string random_source(RandomDist dist, DType dtype) {
-  std::string s = fused_prelude();
-  s += "struct Args { long long w[" + std::to_string(kRandomWords) + "]; };\n";
-  s += "typedef " + std::string(cuda_type(dtype)) + " TOut;\n";
+  std::string s = program_head(kRandomWords, {{"TOut", cuda_type(dtype)}}, /*walk=*/false);
   s += dist == RandomDist::Normal ? "#define NORMAL 1\n" : "#define NORMAL 0\n";
   s += kPhilox;
   switch (dist) {
@@ -266,24 +264,14 @@ bool supports_random(const Op& op) {
                r->dist() == RandomDist::Integers || r->dist() == RandomDist::Binomial);
 }
 
-bool random_host_input(const Op&, int input) {
-  return input >= 1;
-}
-
 void run_random(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& in,
                 std::vector<Array>& out) {
   const auto& op = static_cast<const RandomOp&>(*node.op);
   const RandomDist dist = op.dist();
   const std::string t = detail::random_tag(dist);
-  if (in[0].size() != 2)
-    throw std::invalid_argument(t + " expected a random state of 2 uint64 values, got shape " +
-                                shape_str(in[0].shape()));
-  Array st = device_contiguous(in[0], DType::UInt64);
+  Array st = random_state(in[0], t);
   // The sample's shape and the parameter checks, as RandomOp::perform.
-  std::vector<int64_t> size = in[1].to_int_vector();
-  for (int64_t v : size)
-    if (v < 0)
-      throw std::invalid_argument(t + " size must be non-negative, got " + shape_str(size));
+  const Shape size = random_size(in[1], t);
   Shape shape = size;
   std::vector<Array> params(in.begin() + 2, in.end());
   if (size.empty()) {
@@ -313,10 +301,7 @@ void run_random(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
   if (int(shape.size()) != op.ndim())
     throw std::invalid_argument(t + " the sample has shape " + shape_str(shape) +
                                 ", but the op was built for ndim=" + std::to_string(op.ndim()));
-  int64_t n = 1;
-  for (int64_t d : shape)
-    if (__builtin_mul_overflow(n, d, &n))
-      throw std::invalid_argument(t + " size " + shape_str(shape) + " is too large");
+  const int64_t n = random_count(shape, t);
   std::vector<std::optional<Array>> known(params.begin(), params.end());
   detail::check_random_params(dist, op.dtype(), true, known, n, t);
 
@@ -373,6 +358,33 @@ void run_random(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
 }
 
 }  // namespace
+
+bool random_host_input(const Op&, int input) {
+  return input >= 1;
+}
+
+Array random_state(const Array& state, const std::string& tag) {
+  if (state.size() != 2)
+    throw std::invalid_argument(tag + " expected a random state of 2 uint64 values, got shape " +
+                                shape_str(state.shape()));
+  return device_contiguous(state, DType::UInt64);
+}
+
+Shape random_size(const Array& size, const std::string& tag) {
+  Shape shape = size.to_int_vector();
+  for (int64_t v : shape)
+    if (v < 0)
+      throw std::invalid_argument(tag + " size must be non-negative, got " + shape_str(shape));
+  return shape;
+}
+
+int64_t random_count(const Shape& shape, const std::string& tag) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    if (__builtin_mul_overflow(n, d, &n))
+      throw std::invalid_argument(tag + " size " + shape_str(shape) + " is too large");
+  return n;
+}
 
 std::vector<DeviceKernel> random_kernels() {
   std::vector<DeviceKernel> k{

@@ -6,8 +6,10 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../common/strided_walk.h"
@@ -81,6 +83,19 @@ struct AddOp {
   template <class T> __device__ __forceinline__ T operator()(T a, T b) const { return a + b; }
 };
 )CUDA";
+}
+
+// The start of a program of these families: the fused prelude, walk_prelude()
+// when `walk`, `struct Args` of `words` words, then `typedef <type> <name>;`
+// for each {name, CUDA C type}.
+inline std::string program_head(int words,
+                                std::initializer_list<std::pair<const char*, std::string>> types,
+                                bool walk = true) {
+  std::string s = fused_prelude();
+  if (walk) s += walk_prelude();
+  s += "struct Args { long long w[" + std::to_string(words) + "]; };\n";
+  for (const auto& [name, type] : types) s += "typedef " + type + " " + name + ";\n";
+  return s;
 }
 
 // Threads per block for a block that walks `n` elements: a power of two up to 256.
