@@ -161,33 +161,10 @@ DevicePlan make_device_plan(DeviceRuntime& rt, const std::string& who, const Arr
     strides.push_back(x.strides()[size_t(ax)]);
   }
   plan.v = Array(x.dtype(), shape, strides, offset, x.buffer());
-  size_t nd = 0;
-  for (const auto& di : plan.idx) nd = std::max(nd, di.shape.size());
-  plan.bshape.assign(nd, 1);
-  for (const auto& di : plan.idx)
-    for (size_t i = 0; i < di.shape.size(); ++i) {
-      int64_t& d = plan.bshape[nd - di.shape.size() + i];
-      const int64_t s = di.shape[i];
-      if (s != 1 && d != 1 && s != d) {
-        std::string all;
-        for (const auto& b : plan.idx) all += (all.empty() ? "" : " ") + shape_str(b.shape);
-        index_error(
-            who,
-            "shape mismatch: indexing arrays could not be broadcast together with shapes " + all);
-      }
-      if (s != 1) d = s;
-    }
-  const int first_adv = plan.adv_dims.front(), last_adv = plan.adv_dims.back();
-  const bool together = last_adv - first_adv + 1 == int(plan.adv_dims.size());
-  size_t a = 0;
-  for (int d = 0; d < plan.v.ndim(); ++d) {
-    if (a < plan.adv_dims.size() && plan.adv_dims[a] == d) {
-      ++a;
-      continue;
-    }
-    if (together && d < first_adv) ++plan.insert_at;
-    plan.rest_dims.push_back(d);
-  }
+  std::vector<Shape> shapes;
+  for (const auto& di : plan.idx) shapes.push_back(di.shape);
+  plan.bshape = broadcast_index_shapes(who, shapes);
+  place_index_dims(plan.v.ndim(), plan.adv_dims, plan.rest_dims, plan.insert_at);
   for (int r : plan.rest_dims) plan.out_shape.push_back(plan.v.shape()[size_t(r)]);
   plan.out_shape.insert(plan.out_shape.begin() + plan.insert_at, plan.bshape.begin(),
                         plan.bshape.end());
