@@ -8,6 +8,9 @@ export PIP_ROOT_USER_ACTION=ignore
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2}
+# Compiled CUDA kernels (NVRTC images, the host emulator's libraries) are
+# cached inside the tree, never in the user's ~/.cache.
+export THEON_CACHE_DIR=${THEON_CACHE_DIR:-$PWD/build/cache}
 bash scripts/setup.sh
 
 echo "== pip install . (builds the library, the extension, C++ tests and examples in build/dev) =="

@@ -70,4 +70,11 @@ void sgesdd_(const char* jobz, const f_int* m, const f_int* n, float* a, const f
 void dgesdd_(const char* jobz, const f_int* m, const f_int* n, double* a, const f_int* lda, double* s,
              double* u, const f_int* ldu, double* vt, const f_int* ldvt, double* work,
              const f_int* lwork, f_int* iwork, f_int* info, f_len);
+// gesvd: the CUDA emulator's stand-in for cuSOLVER's gesvd (backend/cuda/kernels/solver.cpp).
+void sgesvd_(const char* jobu, const char* jobvt, const f_int* m, const f_int* n, float* a,
+             const f_int* lda, float* s, float* u, const f_int* ldu, float* vt, const f_int* ldvt,
+             float* work, const f_int* lwork, f_int* info, f_len, f_len);
+void dgesvd_(const char* jobu, const char* jobvt, const f_int* m, const f_int* n, double* a,
+             const f_int* lda, double* s, double* u, const f_int* ldu, double* vt, const f_int* ldvt,
+             double* work, const f_int* lwork, f_int* info, f_len, f_len);
 }

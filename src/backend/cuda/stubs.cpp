@@ -3,6 +3,7 @@
 // (codegen.cpp) is built either way.
 #include <stdexcept>
 
+#include "common/cusolver_calls.h"
 #include "common/runtimes.h"
 #include "theon/backend/cuda.h"
 #include "theon/backend/cuda_codegen.h"
@@ -139,6 +140,33 @@ void conv2d_backward_data(int, const Conv2dShape&, DType, const void*, const voi
 void conv2d_backward_filter(int, const Conv2dShape&, DType, const void*, const void*, void*,
                             MathMode) {
   off("conv2d_backward_filter");
+}
+
+void detail::cusolver_getrf(int, DType, int, void*, int, int*, int*) {
+  off("cusolver getrf");
+}
+void detail::cusolver_getrs(int, DType, bool, int, int, const void*, int, const int*, void*, int,
+                            int*) {
+  off("cusolver getrs");
+}
+void detail::cusolver_potrf(int, DType, bool, int, void*, int, int*) {
+  off("cusolver potrf");
+}
+void detail::cusolver_potrs(int, DType, bool, int, int, const void*, int, void*, int, int*) {
+  off("cusolver potrs");
+}
+void detail::cusolver_syevd(int, DType, bool, int, void*, int, void*, int*) {
+  off("cusolver syevd");
+}
+void detail::cusolver_geqrf(int, DType, int, int, void*, int, void*, int*) {
+  off("cusolver geqrf");
+}
+void detail::cusolver_orgqr(int, DType, int, int, int, void*, int, const void*, int*) {
+  off("cusolver orgqr");
+}
+void detail::cusolver_gesvd(int, DType, char, int, int, void*, int, void*, void*, int, void*, int,
+                            int*) {
+  off("cusolver gesvd");
 }
 
 DeviceRuntime& detail::gpu_runtime(int index) {

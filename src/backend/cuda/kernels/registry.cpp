@@ -8,7 +8,7 @@ const std::vector<DeviceKernel>& device_kernels() {
     std::vector<DeviceKernel> all;
     for (auto family : {kernels::elemwise_kernels, kernels::data_kernels, kernels::reduce_kernels,
                         kernels::nnet_kernels, kernels::blas_kernels, kernels::conv_kernels,
-                        kernels::random_kernels})
+                        kernels::random_kernels, kernels::linalg_kernels})
       for (DeviceKernel& k : family()) all.push_back(k);
     return all;
   }();

@@ -1,0 +1,207 @@
+// cuSOLVER behind cuda_solver.h on a GPU (common/cusolver_calls.h): one
+// handle per device bound to the device's stream, workspace from the caching
+// allocator. A block is given back as soon as the call is queued: all of a
+// device's work is on one stream, so the next user of the block runs after
+// the routine (cuda_device.h).
+#include <cuda_runtime.h>
+#include <cusolverDn.h>
+
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+#include "check.h"
+#include "common/cusolver_calls.h"
+#include "theon/backend/cuda_memory.h"
+
+namespace theon::cuda::detail {
+
+namespace {
+
+void check_status(cusolverStatus_t s, const char* what) {
+  if (s != CUSOLVER_STATUS_SUCCESS)
+    throw std::runtime_error(std::string("[cusolver] ") + what + ": status " +
+                             std::to_string(int(s)));
+}
+
+// The handle of `device`, bound to its stream (made on first use); makes
+// `device` current, as the routines run on the current device.
+cusolverDnHandle_t handle(int device) {
+  static std::mutex mu;
+  static auto* handles = new std::map<int, cusolverDnHandle_t>;  // never freed
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = handles->find(device);
+  if (it == handles->end()) require_available("cusolver");
+  check(cudaSetDevice(device), "cudaSetDevice");
+  if (it == handles->end()) {
+    cusolverDnHandle_t h = nullptr;
+    check_status(cusolverDnCreate(&h), "cusolverDnCreate");
+    it = handles->emplace(device, h).first;
+  }
+  check_status(
+      cusolverDnSetStream(it->second, static_cast<cudaStream_t>(device_stream(device).handle())),
+      "cusolverDnSetStream");
+  return it->second;
+}
+
+// `elems` elements of T from the caching allocator, given back on destruction.
+template <class T>
+struct Workspace {
+  Workspace(int device, int elems)
+      : n_(sizeof(T) * size_t(elems > 0 ? elems : 1)),
+        device_(device),
+        p_(static_cast<T*>(device_alloc(n_, device))) {}
+  ~Workspace() { device_free(p_, n_, device_); }
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+  T* get() const { return p_; }
+
+ private:
+  size_t n_;
+  int device_;
+  T* p_;
+};
+
+cublasFillMode_t fill(bool lower) {
+  return lower ? CUBLAS_FILL_MODE_LOWER : CUBLAS_FILL_MODE_UPPER;
+}
+
+// Calls f(T{}) with float for Float32 and double for Float64.
+template <class F>
+void visit(DType d, const char* who, F&& f) {
+  if (d == DType::Float32)
+    f(float{});
+  else if (d == DType::Float64)
+    f(double{});
+  else
+    throw std::invalid_argument(std::string("[cusolver] ") + who + ": no routine for dtype " +
+                                std::string(dtype_name(d)));
+}
+
+}  // namespace
+
+// cusolverDnS<name> for float, cusolverDnD<name> for double (the other branch
+// is discarded by if constexpr); the call sites cast their pointers to T*.
+#define THEON_CUSOLVER(T, name, ...)         \
+  [&] {                                      \
+    if constexpr (std::is_same_v<T, float>)  \
+      return cusolverDnS##name(__VA_ARGS__); \
+    else                                     \
+      return cusolverDnD##name(__VA_ARGS__); \
+  }()
+
+void cusolver_getrf(int device, DType dtype, int n, void* a, int lda, int* ipiv, int* info) {
+  visit(dtype, "getrf", [&](auto t) {
+    using T = decltype(t);
+    cusolverDnHandle_t h = handle(device);
+    T* pa = static_cast<T*>(a);
+    int lwork = 0;
+    check_status(THEON_CUSOLVER(T, getrf_bufferSize, h, n, n, pa, lda, &lwork), "getrf_bufferSize");
+    Workspace<T> work(device, lwork);
+    check_status(THEON_CUSOLVER(T, getrf, h, n, n, pa, lda, work.get(), ipiv, info), "getrf");
+  });
+}
+
+void cusolver_getrs(int device, DType dtype, bool trans, int n, int nrhs, const void* a, int lda,
+                    const int* ipiv, void* b, int ldb, int* info) {
+  visit(dtype, "getrs", [&](auto t) {
+    using T = decltype(t);
+    check_status(
+        THEON_CUSOLVER(T, getrs, handle(device), trans ? CUBLAS_OP_T : CUBLAS_OP_N, n, nrhs,
+                       static_cast<const T*>(a), lda, ipiv, static_cast<T*>(b), ldb, info),
+        "getrs");
+  });
+}
+
+void cusolver_potrf(int device, DType dtype, bool lower, int n, void* a, int lda, int* info) {
+  visit(dtype, "potrf", [&](auto t) {
+    using T = decltype(t);
+    cusolverDnHandle_t h = handle(device);
+    T* pa = static_cast<T*>(a);
+    int lwork = 0;
+    check_status(THEON_CUSOLVER(T, potrf_bufferSize, h, fill(lower), n, pa, lda, &lwork),
+                 "potrf_bufferSize");
+    Workspace<T> work(device, lwork);
+    check_status(THEON_CUSOLVER(T, potrf, h, fill(lower), n, pa, lda, work.get(), lwork, info),
+                 "potrf");
+  });
+}
+
+void cusolver_potrs(int device, DType dtype, bool lower, int n, int nrhs, const void* a, int lda,
+                    void* b, int ldb, int* info) {
+  visit(dtype, "potrs", [&](auto t) {
+    using T = decltype(t);
+    check_status(THEON_CUSOLVER(T, potrs, handle(device), fill(lower), n, nrhs,
+                                static_cast<const T*>(a), lda, static_cast<T*>(b), ldb, info),
+                 "potrs");
+  });
+}
+
+void cusolver_syevd(int device, DType dtype, bool lower, int n, void* a, int lda, void* w,
+                    int* info) {
+  visit(dtype, "syevd", [&](auto t) {
+    using T = decltype(t);
+    cusolverDnHandle_t h = handle(device);
+    T *pa = static_cast<T*>(a), *pw = static_cast<T*>(w);
+    int lwork = 0;
+    check_status(THEON_CUSOLVER(T, syevd_bufferSize, h, CUSOLVER_EIG_MODE_VECTOR, fill(lower), n,
+                                pa, lda, pw, &lwork),
+                 "syevd_bufferSize");
+    Workspace<T> work(device, lwork);
+    check_status(THEON_CUSOLVER(T, syevd, h, CUSOLVER_EIG_MODE_VECTOR, fill(lower), n, pa, lda, pw,
+                                work.get(), lwork, info),
+                 "syevd");
+  });
+}
+
+void cusolver_geqrf(int device, DType dtype, int m, int n, void* a, int lda, void* tau, int* info) {
+  visit(dtype, "geqrf", [&](auto t) {
+    using T = decltype(t);
+    cusolverDnHandle_t h = handle(device);
+    T* pa = static_cast<T*>(a);
+    int lwork = 0;
+    check_status(THEON_CUSOLVER(T, geqrf_bufferSize, h, m, n, pa, lda, &lwork), "geqrf_bufferSize");
+    Workspace<T> work(device, lwork);
+    check_status(
+        THEON_CUSOLVER(T, geqrf, h, m, n, pa, lda, static_cast<T*>(tau), work.get(), lwork, info),
+        "geqrf");
+  });
+}
+
+void cusolver_orgqr(int device, DType dtype, int m, int n, int k, void* a, int lda, const void* tau,
+                    int* info) {
+  visit(dtype, "orgqr", [&](auto t) {
+    using T = decltype(t);
+    cusolverDnHandle_t h = handle(device);
+    T* pa = static_cast<T*>(a);
+    const T* pt = static_cast<const T*>(tau);
+    int lwork = 0;
+    check_status(THEON_CUSOLVER(T, orgqr_bufferSize, h, m, n, k, pa, lda, pt, &lwork),
+                 "orgqr_bufferSize");
+    Workspace<T> work(device, lwork);
+    check_status(THEON_CUSOLVER(T, orgqr, h, m, n, k, pa, lda, pt, work.get(), lwork, info),
+                 "orgqr");
+  });
+}
+
+void cusolver_gesvd(int device, DType dtype, char job, int m, int n, void* a, int lda, void* s,
+                    void* u, int ldu, void* vt, int ldvt, int* info) {
+  visit(dtype, "gesvd", [&](auto t) {
+    using T = decltype(t);
+    cusolverDnHandle_t h = handle(device);
+    int lwork = 0;
+    check_status(THEON_CUSOLVER(T, gesvd_bufferSize, h, m, n, &lwork), "gesvd_bufferSize");
+    Workspace<T> work(device, lwork);
+    // VT is n x n for 'S' too (m >= n), so jobvt 'A' there.
+    const signed char jobu = static_cast<signed char>(job);
+    const signed char jobvt = static_cast<signed char>(job == 'N' ? 'N' : 'A');
+    check_status(THEON_CUSOLVER(T, gesvd, h, jobu, jobvt, m, n, static_cast<T*>(a), lda,
+                                static_cast<T*>(s), static_cast<T*>(u), ldu, static_cast<T*>(vt),
+                                ldvt, work.get(), lwork, static_cast<T*>(nullptr), info),
+                 "gesvd");
+  });
+}
+
+}  // namespace theon::cuda::detail
