@@ -169,13 +169,10 @@ void run_choice(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
   const std::string props = op.props();  // "...|<replace><has_p>"
   const bool replace = props[props.size() - 2] == '1', has_p = props.back() == '1';
   const std::string t = detail::random_tag(dist);
-  Array st = random_state(in[0], t);
-  Shape shape = random_size(in[1], t);
-  if (int(shape.size()) != (perm ? op.ndim() - 1 : op.ndim()))
-    throw std::invalid_argument(t + " the sample has shape " + shape_str(shape) +
-                                ", but the op was built for ndim=" + std::to_string(op.ndim()));
-  const int64_t n = random_count(shape, t);
+  Array st = state_on_device(in[0], t);
   const std::vector<Array> params(in.begin() + 2, in.end());
+  int64_t n = 0;
+  Shape shape = detail::random_sample_shape(dist, op.ndim(), in[1], params, t, n);
   std::vector<std::optional<Array>> known(params.begin(), params.end());
   detail::check_random_params(dist, op.dtype(), replace, known, n, t);
 

@@ -23,15 +23,12 @@ std::vector<DeviceKernel> random_choice_kernels();
 // init / parallel / serial-redo kernels (need TOut, WPE, NORMAL and sample()).
 std::string philox_stream_source();
 std::string random_parallel_kernels_source();
-// Host side shared by RandomOp's entries (random.cpp), with `tag` the op's
-// message prefix (detail::random_tag) and RandomOp::perform's checks: inputs
-// from 1 on (size, parameters) are read on the host; the state input as a
-// C-contiguous uint64 device array; the `size` input as a shape (no negative
-// entry); the elements of a sample's shape (no overflow).
+// Host side shared by RandomOp's entries (random.cpp; the sample's shape is
+// detail::random_sample_shape, as on the CPU): inputs from 1 on (size,
+// parameters) are read on the host; the state input as a C-contiguous uint64
+// device array, throwing as RandomOp::perform (message prefix `tag`).
 bool random_host_input(const Op& op, int input);
-Array random_state(const Array& state, const std::string& tag);
-Shape random_size(const Array& size, const std::string& tag);
-int64_t random_count(const Shape& shape, const std::string& tag);
+Array state_on_device(const Array& state, const std::string& tag);
 
 // The Reduce program for `kind` over input dtype `in` (output per reduce_result_dtype).
 std::string reduce_program_source(ReduceKind kind, DType in);
