@@ -7,11 +7,35 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "creation_internal.h"
 #include "theon/ops/elemwise.h"
 #include "theon/ops/shape.h"
 #include "theon/runtime/strided.h"
 
 namespace theon {
+
+namespace detail {
+
+Shape alloc_shape(const std::string& who, const std::vector<Array>& in) {
+  Shape shp;
+  for (size_t i = 1; i < in.size(); ++i) shp.push_back(in[i].item_int());
+  for (int64_t d : shp)
+    if (d < 0)
+      throw std::invalid_argument("[" + who + "] negative dimensions are not allowed: shape " +
+                                  shape_str(shp));
+  const Array& v = in[0];
+  bool ok = v.ndim() <= int(shp.size());
+  for (int j = 0; ok && j < v.ndim(); ++j) {
+    int64_t o = shp[shp.size() - v.ndim() + j];
+    ok = v.shape()[j] == 1 || v.shape()[j] == o;
+  }
+  if (!ok)
+    throw std::invalid_argument("[" + who + "] cannot broadcast a value of shape " +
+                                shape_str(v.shape()) + " to shape " + shape_str(shp));
+  return shp;
+}
+
+}  // namespace detail
 
 namespace {
 
@@ -31,26 +55,6 @@ void expect_int_scalar(const std::string& who, const Var& v, const std::string& 
 Var dim_var(const Var& v) {
   return v.is_constant() ? constant(double(v.constant_value().item_int()), DType::Int64)
                          : cast(v, DType::Int64);
-}
-
-// Runtime shape of Alloc/BroadcastTo from the shape inputs, checked against the value.
-Shape alloc_shape(const std::string& who, const std::vector<Array>& in) {
-  Shape shp;
-  for (size_t i = 1; i < in.size(); ++i) shp.push_back(in[i].item_int());
-  for (int64_t d : shp)
-    if (d < 0)
-      throw std::invalid_argument("[" + who + "] negative dimensions are not allowed: shape " +
-                                  shape_str(shp));
-  const Array& v = in[0];
-  bool ok = v.ndim() <= int(shp.size());
-  for (int j = 0; ok && j < v.ndim(); ++j) {
-    int64_t o = shp[shp.size() - v.ndim() + j];
-    ok = v.shape()[j] == 1 || v.shape()[j] == o;
-  }
-  if (!ok)
-    throw std::invalid_argument("[" + who + "] cannot broadcast a value of shape " +
-                                shape_str(v.shape()) + " to shape " + shape_str(shp));
-  return shp;
 }
 
 }  // namespace
@@ -90,13 +94,13 @@ std::vector<TensorType> Alloc::infer_type(const std::vector<Var>& ins) const {
 }
 
 void Alloc::perform(const std::vector<Array>& in, std::vector<Array>& out) const {
-  Array r = Array::empty(in[0].dtype(), alloc_shape(name(), in));
+  Array r = Array::empty(in[0].dtype(), detail::alloc_shape(name(), in));
   r.assign(in[0]);
   out[0] = r;
 }
 
 void BroadcastTo::perform(const std::vector<Array>& in, std::vector<Array>& out) const {
-  out[0] = in[0].broadcast_to(alloc_shape(name(), in));
+  out[0] = in[0].broadcast_to(detail::alloc_shape(name(), in));
 }
 
 std::optional<ShapeExprs> Alloc::infer_shape(const ApplyNode& node, const ShapeExprs&) const {
