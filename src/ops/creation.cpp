@@ -14,29 +14,6 @@
 
 namespace theon {
 
-namespace detail {
-
-Shape alloc_shape(const std::string& who, const std::vector<Array>& in) {
-  Shape shp;
-  for (size_t i = 1; i < in.size(); ++i) shp.push_back(in[i].item_int());
-  for (int64_t d : shp)
-    if (d < 0)
-      throw std::invalid_argument("[" + who + "] negative dimensions are not allowed: shape " +
-                                  shape_str(shp));
-  const Array& v = in[0];
-  bool ok = v.ndim() <= int(shp.size());
-  for (int j = 0; ok && j < v.ndim(); ++j) {
-    int64_t o = shp[shp.size() - v.ndim() + j];
-    ok = v.shape()[j] == 1 || v.shape()[j] == o;
-  }
-  if (!ok)
-    throw std::invalid_argument("[" + who + "] cannot broadcast a value of shape " +
-                                shape_str(v.shape()) + " to shape " + shape_str(shp));
-  return shp;
-}
-
-}  // namespace detail
-
 namespace {
 
 std::string static_shape_str(const std::vector<int64_t>& s) {
@@ -58,6 +35,30 @@ Var dim_var(const Var& v) {
 }
 
 }  // namespace
+
+namespace detail {
+
+// Runtime shape of Alloc/BroadcastTo from the shape inputs, checked against the value.
+Shape alloc_shape(const std::string& who, const std::vector<Array>& in) {
+  Shape shp;
+  for (size_t i = 1; i < in.size(); ++i) shp.push_back(in[i].item_int());
+  for (int64_t d : shp)
+    if (d < 0)
+      throw std::invalid_argument("[" + who + "] negative dimensions are not allowed: shape " +
+                                  shape_str(shp));
+  const Array& v = in[0];
+  bool ok = v.ndim() <= int(shp.size());
+  for (int j = 0; ok && j < v.ndim(); ++j) {
+    int64_t o = shp[shp.size() - v.ndim() + j];
+    ok = v.shape()[j] == 1 || v.shape()[j] == o;
+  }
+  if (!ok)
+    throw std::invalid_argument("[" + who + "] cannot broadcast a value of shape " +
+                                shape_str(v.shape()) + " to shape " + shape_str(shp));
+  return shp;
+}
+
+}  // namespace detail
 
 // ---- Alloc / BroadcastTo ----
 std::vector<TensorType> Alloc::infer_type(const std::vector<Var>& ins) const {
