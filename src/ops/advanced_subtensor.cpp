@@ -100,6 +100,39 @@ T add_values(T a, T b) {
 
 }  // namespace
 
+Shape broadcast_index_shapes(const std::string& who, const std::vector<Shape>& shapes) {
+  size_t nd = 0;
+  for (const Shape& s : shapes) nd = std::max(nd, s.size());
+  Shape b(nd, 1);
+  for (const Shape& sh : shapes)
+    for (size_t i = 0; i < sh.size(); ++i) {
+      int64_t& d = b[nd - sh.size() + i];
+      const int64_t s = sh[i];
+      if (s != 1 && d != 1 && s != d) {
+        std::string all;
+        for (const Shape& o : shapes) all += (all.empty() ? "" : " ") + shape_str(o);
+        index_error(who, "shape mismatch: indexing arrays could not be broadcast together with shapes " + all);
+      }
+      if (s != 1) d = s;
+    }
+  return b;
+}
+
+void place_index_dims(int ndim, const std::vector<int>& adv_dims, std::vector<int>& rest_dims,
+                      int& insert_at) {
+  const int first_adv = adv_dims.front(), last_adv = adv_dims.back();
+  const bool together = last_adv - first_adv + 1 == int(adv_dims.size());
+  size_t a = 0;
+  for (int d = 0; d < ndim; ++d) {
+    if (a < adv_dims.size() && adv_dims[a] == d) {
+      ++a;
+      continue;
+    }
+    if (together && d < first_adv) ++insert_at;
+    rest_dims.push_back(d);
+  }
+}
+
 AdvPlan make_adv_plan(const std::string& who, const Array& x, const IndexPattern& p,
                       const std::vector<Array>& ins, size_t first) {
   AdvPlan plan;
@@ -185,33 +218,11 @@ AdvPlan make_adv_plan(const std::string& who, const Array& x, const IndexPattern
   }
   plan.v = Array(x.dtype(), shape, strides, offset, x.buffer());
   // Broadcast the index arrays together.
-  size_t nd = 0;
-  for (const auto& a : raw) nd = std::max(nd, size_t(a.ndim()));
-  plan.bshape.assign(nd, 1);
-  for (const auto& a : raw)
-    for (int i = 0; i < a.ndim(); ++i) {
-      int64_t& d = plan.bshape[nd - a.ndim() + i];
-      int64_t s = a.shape()[i];
-      if (s != 1 && d != 1 && s != d) {
-        std::string all;
-        for (const auto& b : raw) all += (all.empty() ? "" : " ") + shape_str(b.shape());
-        index_error(who, "shape mismatch: indexing arrays could not be broadcast together with shapes " + all);
-      }
-      if (s != 1) d = s;
-    }
+  std::vector<Shape> shapes;
+  for (const auto& a : raw) shapes.push_back(a.shape());
+  plan.bshape = broadcast_index_shapes(who, shapes);
   for (const auto& a : raw) plan.idx.push_back(a.broadcast_to(plan.bshape).contiguous());
-  // Where the index dims go: in place when the indexed dims are next to each other.
-  const int first_adv = plan.adv_dims.front(), last_adv = plan.adv_dims.back();
-  const bool together = last_adv - first_adv + 1 == int(plan.adv_dims.size());
-  size_t a = 0;
-  for (int d = 0; d < plan.v.ndim(); ++d) {
-    if (a < plan.adv_dims.size() && plan.adv_dims[a] == d) {
-      ++a;
-      continue;
-    }
-    if (together && d < first_adv) ++plan.insert_at;
-    plan.rest_dims.push_back(d);
-  }
+  place_index_dims(plan.v.ndim(), plan.adv_dims, plan.rest_dims, plan.insert_at);
   for (int64_t r : plan.rest_dims) plan.out_shape.push_back(plan.v.shape()[r]);
   plan.out_shape.insert(plan.out_shape.begin() + plan.insert_at, plan.bshape.begin(), plan.bshape.end());
   return plan;

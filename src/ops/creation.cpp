@@ -7,6 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "creation_internal.h"
 #include "theon/ops/elemwise.h"
 #include "theon/ops/shape.h"
 #include "theon/runtime/strided.h"
@@ -33,6 +34,10 @@ Var dim_var(const Var& v) {
                          : cast(v, DType::Int64);
 }
 
+}  // namespace
+
+namespace detail {
+
 // Runtime shape of Alloc/BroadcastTo from the shape inputs, checked against the value.
 Shape alloc_shape(const std::string& who, const std::vector<Array>& in) {
   Shape shp;
@@ -53,7 +58,7 @@ Shape alloc_shape(const std::string& who, const std::vector<Array>& in) {
   return shp;
 }
 
-}  // namespace
+}  // namespace detail
 
 // ---- Alloc / BroadcastTo ----
 std::vector<TensorType> Alloc::infer_type(const std::vector<Var>& ins) const {
@@ -90,13 +95,13 @@ std::vector<TensorType> Alloc::infer_type(const std::vector<Var>& ins) const {
 }
 
 void Alloc::perform(const std::vector<Array>& in, std::vector<Array>& out) const {
-  Array r = Array::empty(in[0].dtype(), alloc_shape(name(), in));
+  Array r = Array::empty(in[0].dtype(), detail::alloc_shape(name(), in));
   r.assign(in[0]);
   out[0] = r;
 }
 
 void BroadcastTo::perform(const std::vector<Array>& in, std::vector<Array>& out) const {
-  out[0] = in[0].broadcast_to(alloc_shape(name(), in));
+  out[0] = in[0].broadcast_to(detail::alloc_shape(name(), in));
 }
 
 std::optional<ShapeExprs> Alloc::infer_shape(const ApplyNode& node, const ShapeExprs&) const {

@@ -166,6 +166,49 @@ void check_random_params(RandomDist dist, DType dtype, bool replace,
   }
 }
 
+Shape random_sample_shape(RandomDist dist, int ndim, const Array& size_input,
+                          const std::vector<Array>& params, const std::string& t, int64_t& n) {
+  std::vector<int64_t> size = size_input.to_int_vector();
+  const bool bc = dist != RandomDist::Choice && dist != RandomDist::Permutation;
+  const int nsize = dist == RandomDist::Permutation ? ndim - 1 : ndim;
+  for (int64_t v : size)
+    if (v < 0)
+      throw std::invalid_argument(t + " size must be non-negative, got " + shape_str(size));
+  Shape shape = size;
+  if (bc && size.empty()) {
+    for (const Array& p : params) {
+      try {
+        shape = broadcast_shapes(shape, p.shape());
+      } catch (const std::invalid_argument&) {
+        throw std::invalid_argument(
+            t + " parameter shapes do not broadcast together: " + shape_str(params[0].shape()) +
+            " and " + shape_str(params[1].shape()));
+      }
+    }
+  } else if (bc) {
+    for (int i = 0; i < int(params.size()); ++i) {
+      const Array& p = params[i];
+      bool ok = p.ndim() <= int(shape.size());
+      for (int k = 0; ok && k < p.ndim(); ++k) {
+        int64_t d = p.shape()[k], o = shape[shape.size() - p.ndim() + k];
+        ok = d == 1 || d == o;
+      }
+      if (!ok)
+        throw std::invalid_argument(t + " parameter " + (i ? "2" : "1") + " of shape " +
+                                    shape_str(p.shape()) + " cannot be broadcast to size " +
+                                    shape_str(shape));
+    }
+  }
+  if (int(shape.size()) != nsize)
+    throw std::invalid_argument(t + " the sample has shape " + shape_str(shape) +
+                                ", but the op was built for ndim=" + std::to_string(ndim));
+  n = 1;
+  for (int64_t d : shape)
+    if (__builtin_mul_overflow(n, d, &n))
+      throw std::invalid_argument(t + " size " + shape_str(shape) + " is too large");
+  return shape;
+}
+
 }  // namespace detail
 
 namespace {
@@ -277,45 +320,9 @@ void RandomOp::perform(const std::vector<Array>& in, std::vector<Array>& out) co
   if (st.size() != 2)
     throw std::invalid_argument(t + " expected a random state of 2 uint64 values, got shape " +
                                 shape_str(st.shape()));
-  std::vector<int64_t> size = in[1].to_int_vector();
-  const bool bc = dist_ != RandomDist::Choice && dist_ != RandomDist::Permutation;
-  const int nsize = dist_ == RandomDist::Permutation ? ndim_ - 1 : ndim_;
-  for (int64_t v : size)
-    if (v < 0)
-      throw std::invalid_argument(t + " size must be non-negative, got " + shape_str(size));
-  Shape shape = size;
   std::vector<Array> params(in.begin() + 2, in.end());
-  if (bc && size.empty()) {
-    for (const Array& p : params) {
-      try {
-        shape = broadcast_shapes(shape, p.shape());
-      } catch (const std::invalid_argument&) {
-        throw std::invalid_argument(
-            t + " parameter shapes do not broadcast together: " + shape_str(params[0].shape()) +
-            " and " + shape_str(params[1].shape()));
-      }
-    }
-  } else if (bc) {
-    for (int i = 0; i < int(params.size()); ++i) {
-      const Array& p = params[i];
-      bool ok = p.ndim() <= int(shape.size());
-      for (int k = 0; ok && k < p.ndim(); ++k) {
-        int64_t d = p.shape()[k], o = shape[shape.size() - p.ndim() + k];
-        ok = d == 1 || d == o;
-      }
-      if (!ok)
-        throw std::invalid_argument(t + " parameter " + (i ? "2" : "1") + " of shape " +
-                                    shape_str(p.shape()) + " cannot be broadcast to size " +
-                                    shape_str(shape));
-    }
-  }
-  if (int(shape.size()) != nsize)
-    throw std::invalid_argument(t + " the sample has shape " + shape_str(shape) +
-                                ", but the op was built for ndim=" + std::to_string(ndim_));
-  int64_t n = 1;
-  for (int64_t d : shape)
-    if (__builtin_mul_overflow(n, d, &n))
-      throw std::invalid_argument(t + " size " + shape_str(shape) + " is too large");
+  int64_t n = 0;
+  Shape shape = detail::random_sample_shape(dist_, ndim_, in[1], params, t, n);
   std::vector<std::optional<Array>> known(params.begin(), params.end());
   detail::check_random_params(dist_, dtype_, replace_, known, n, t);
 

@@ -43,6 +43,14 @@ struct AdvPlan {
   int insert_at = 0;           // position of the bshape dims among the rest dims in the result
   Shape out_shape;
 };
+// The shape the index arrays' shapes broadcast to; throws IndexError's
+// "shape mismatch" naming them all where they do not.
+Shape broadcast_index_shapes(const std::string& who, const std::vector<Shape>& shapes);
+// The dims of v not indexed by arrays (in order), and where the index dims go
+// among them in the result (in place when the indexed dims are adjacent, else
+// first). Shared with the CUDA indexing kernels' plan.
+void place_index_dims(int ndim, const std::vector<int>& adv_dims, std::vector<int>& rest_dims,
+                      int& insert_at);
 AdvPlan make_adv_plan(const std::string& who, const Array& x, const IndexPattern& p,
                       const std::vector<Array>& ins, size_t first);
 // x[idx] as a new C-contiguous array.

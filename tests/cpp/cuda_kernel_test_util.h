@@ -25,6 +25,26 @@
 
 namespace theon::testing {
 
+// Relative tolerances of a test by dtype: float64, float32, float16,
+// bfloat16, and every other dtype (integers and bool, usually 0: exact).
+struct DtypeRtols {
+  double f64, f32, f16, bf16, other;
+};
+inline double rtol_for(DType d, const DtypeRtols& r) {
+  switch (d) {
+    case DType::Float64:
+      return r.f64;
+    case DType::Float32:
+      return r.f32;
+    case DType::Float16:
+      return r.f16;
+    case DType::BFloat16:
+      return r.bf16;
+    default:
+      return r.other;
+  }
+}
+
 // A test on cuda:0: the GPU when cuda::is_available(), else the emulator
 // (turned on for the test and restored after it; the test skips when the
 // emulator has no C++ compiler).

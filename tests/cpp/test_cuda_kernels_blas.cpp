@@ -12,14 +12,7 @@
 #include "theon/ops/gemm.h"
 
 using namespace theon;
-using theon::testing::CudaDeviceTest;
-using theon::testing::device_broadcast;
-using theon::testing::device_offset;
-using theon::testing::device_strided;
-using theon::testing::device_transposed;
-using theon::testing::device_view;
-using theon::testing::expect_matches_cpu;
-using theon::testing::run_on_device;
+using namespace theon::testing;
 
 namespace {
 
@@ -41,18 +34,7 @@ Array random_array(DType dt, const Shape& shape, unsigned seed, int int_range = 
 }
 
 double rtol_of(DType dt) {
-  switch (dt) {
-    case DType::Float64:
-      return 1e-12;
-    case DType::Float32:
-      return 2e-5;
-    case DType::Float16:
-      return 4e-3;
-    case DType::BFloat16:
-      return 3e-2;
-    default:
-      return 0;
-  }
+  return rtol_for(dt, {1e-12, 2e-5, 4e-3, 3e-2, 0});
 }
 
 std::vector<int64_t> unknown(int ndim) {

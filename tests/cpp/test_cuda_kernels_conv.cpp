@@ -14,12 +14,7 @@
 #include "theon/ops/pool.h"
 
 using namespace theon;
-using theon::testing::CudaDeviceTest;
-using theon::testing::device_strided;
-using theon::testing::device_transposed;
-using theon::testing::device_view;
-using theon::testing::expect_matches_cpu;
-using theon::testing::run_on_device;
+using namespace theon::testing;
 
 namespace {
 
@@ -41,16 +36,7 @@ Array random_array(DType dt, const Shape& shape, unsigned seed, double grid = 0)
 }
 
 double rtol_of(DType dt) {
-  switch (dt) {
-    case DType::Float32:
-      return 1e-4;
-    case DType::Float16:
-      return 4e-3;
-    case DType::BFloat16:
-      return 3e-2;
-    default:
-      return 1e-11;
-  }
+  return rtol_for(dt, {1e-11, 1e-4, 4e-3, 3e-2, 1e-11});
 }
 
 Var tensor4(DType dt) {

@@ -43,18 +43,7 @@ Array values(DType d, const Shape& shape, uint64_t seed) {
 
 // Tolerance for transcendental functions (host libm or CUDA's vs SLEEF).
 double rtol_of(DType d) {
-  switch (d) {
-    case DType::Float64:
-      return 1e-12;
-    case DType::Float32:
-      return 4e-6;
-    case DType::Float16:
-      return 2e-3;
-    case DType::BFloat16:
-      return 1e-2;
-    default:
-      return 0;
-  }
+  return rtol_for(d, {1e-12, 4e-6, 2e-3, 1e-2, 0});
 }
 
 const ApplyNode& node_of(const Var& v) {

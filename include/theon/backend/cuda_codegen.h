@@ -72,6 +72,9 @@ FusedArgs pack_fused_args(const std::vector<int64_t>& shape, const std::vector<v
 
 // The CUDA C preamble shared by all fused kernels (types, conversions, ops).
 const char* fused_prelude();
+// The prelude's storage type of a dtype, the name every generated kernel uses
+// for it: "bool", "i8" .. "u64", "f16", "bf16", "float", "double".
+const char* cuda_type(DType dtype);
 
 // ---- NVRTC compilation and the kernel cache --------------------------------
 

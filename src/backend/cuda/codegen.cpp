@@ -11,14 +11,7 @@
 
 namespace theon::cuda {
 
-namespace {
-
-[[noreturn]] void bad(const std::string& msg) {
-  throw std::invalid_argument("[Composite] CUDA: " + msg);
-}
-
-// The kernel-side storage type of each dtype (the prelude's typedefs).
-const char* ctype(DType d) {
+const char* cuda_type(DType d) {
   switch (d) {
     case DType::Bool:
       return "bool";
@@ -47,12 +40,18 @@ const char* ctype(DType d) {
     case DType::Float64:
       return "double";
   }
-  throw std::logic_error("ctype: invalid dtype");
+  throw std::logic_error("cuda_type: invalid dtype");
+}
+
+namespace {
+
+[[noreturn]] void bad(const std::string& msg) {
+  throw std::invalid_argument("[Composite] CUDA: " + msg);
 }
 
 std::string cvt(DType from, DType to, const std::string& e) {
   if (from == to) return e;
-  return std::string("cvt<") + ctype(to) + ">(" + e + ")";
+  return std::string("cvt<") + cuda_type(to) + ">(" + e + ")";
 }
 
 std::string val(int v) {
@@ -70,7 +69,7 @@ std::string body(const Composite& c) {
         (k < ni ? "const char* __restrict__ q" : "char* __restrict__ q") + std::to_string(k) + ", ";
   s += "int* err) {\n  (void)err;\n";
   for (int i = 0; i < ni; ++i) {
-    const char* t = ctype(prog.inputs[size_t(i)]);
+    const char* t = cuda_type(prog.inputs[size_t(i)]);
     s += "  const " + std::string(t) + " " + val(i) + " = *reinterpret_cast<const " + t + "*>(q" +
          std::to_string(i) + ");\n";
   }
@@ -87,7 +86,7 @@ std::string body(const Composite& c) {
       for (int a : ins.args) ds.push_back(c.value_dtype(a));
       const DType k = elemwise_kernel_dtype(ins.op, ds);
       const bool where = info.rule == TypeRule::WHERE;
-      e = std::string("op_") + info.name + "<" + ctype(k) + ">(";
+      e = std::string("op_") + info.name + "<" + cuda_type(k) + ">(";
       for (size_t q = 0; q < ins.args.size(); ++q) {
         const DType want = (where && q == 0) ? DType::Bool : k;
         std::string a = cvt(ds[q], want, val(ins.args[q]));
@@ -100,11 +99,11 @@ std::string body(const Composite& c) {
           (info.rule == TypeRule::CMP || info.rule == TypeRule::PRED) ? DType::Bool : k;
       e = cvt(kout, dt, e);
     }
-    s += "  const " + std::string(ctype(dt)) + " " + val(self) + " = " + e + ";\n";
+    s += "  const " + std::string(cuda_type(dt)) + " " + val(self) + " = " + e + ";\n";
   }
   for (int o = 0; o < no; ++o) {
     const int v = prog.outputs[size_t(o)];
-    s += "  *reinterpret_cast<" + std::string(ctype(c.value_dtype(v))) + "*>(q" +
+    s += "  *reinterpret_cast<" + std::string(cuda_type(c.value_dtype(v))) + "*>(q" +
          std::to_string(ni + o) + ") = " + val(v) + ";\n";
   }
   return s + "}\n";

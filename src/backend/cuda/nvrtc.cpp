@@ -11,7 +11,7 @@
 #include <mutex>
 #include <stdexcept>
 
-#include "kernel_cache.h"
+#include "common/kernel_cache.h"
 #include "theon/backend/cuda_codegen.h"
 
 namespace theon::cuda {
@@ -80,10 +80,7 @@ std::shared_ptr<const CompiledKernel> nvrtc_compile(const std::string& source,
 }
 
 std::string default_dir() {
-  if (const char* d = std::getenv("THEON_CACHE_DIR"); d && *d) return std::string(d) + "/cuda";
-  if (const char* d = std::getenv("XDG_CACHE_HOME"); d && *d) return std::string(d) + "/theon/cuda";
-  if (const char* d = std::getenv("HOME"); d && *d) return std::string(d) + "/.cache/theon/cuda";
-  return "";
+  return detail::cache_subdir("cuda");
 }
 
 std::string cache_key(const std::string& source, const std::string& arch) {

@@ -12,44 +12,13 @@
 #include <stdexcept>
 
 #include "runtimes.h"
+#include "strided_walk.h"
 #include "theon/backend/cuda_codegen.h"
 #include "theon/backend/cuda_device.h"
 
 namespace theon::cuda {
 
 namespace {
-
-const char* storage_type(DType d) {
-  switch (d) {
-    case DType::Bool:
-      return "bool";
-    case DType::Int8:
-      return "i8";
-    case DType::Int16:
-      return "i16";
-    case DType::Int32:
-      return "i32";
-    case DType::Int64:
-      return "i64";
-    case DType::UInt8:
-      return "u8";
-    case DType::UInt16:
-      return "u16";
-    case DType::UInt32:
-      return "u32";
-    case DType::UInt64:
-      return "u64";
-    case DType::Float16:
-      return "f16";
-    case DType::BFloat16:
-      return "bf16";
-    case DType::Float32:
-      return "float";
-    case DType::Float64:
-      return "double";
-  }
-  throw std::logic_error("storage_type: invalid dtype");
-}
 
 // Args: [0] n, [1] ndim, [2] src, [3] dst, then shape, source strides and
 // destination strides (bytes), kMaxDims each.
@@ -66,8 +35,8 @@ const KernelProgram& detail::copy_program(DType to, DType from) {
   const std::string k = std::to_string(kMaxDims);
   KernelProgram p;
   p.source =
-      std::string(fused_prelude()) + "typedef " + storage_type(to) + " D;\ntypedef " +
-      storage_type(from) + " S;\n" + "struct Args { long long w[" + std::to_string(kWords) +
+      std::string(fused_prelude()) + "typedef " + cuda_type(to) + " D;\ntypedef " +
+      cuda_type(from) + " S;\n" + "struct Args { long long w[" + std::to_string(kWords) +
       "]; };\n"
       "extern \"C\" __global__ void theon_copy(const Args a) {\n"
       "  const long long n = a.w[0];\n"
@@ -109,21 +78,11 @@ void strided_copy(DeviceRuntime& rt, const Array& dst, const Array& src) {
     return;
   }
   // Coalesce: drop dims of size 1, merge a dim into the next when both operands allow.
-  std::vector<int64_t> shape, ss, ds;
-  for (int d = 0; d < dst.ndim(); ++d) {
-    const int64_t len = dst.shape()[size_t(d)];
-    if (len == 1) continue;
-    const int64_t s = src.strides()[size_t(d)], t = dst.strides()[size_t(d)];
-    if (!shape.empty() && ss.back() == s * len && ds.back() == t * len) {
-      shape.back() *= len;
-      ss.back() = s;
-      ds.back() = t;
-      continue;
-    }
-    shape.push_back(len);
-    ss.push_back(s);
-    ds.push_back(t);
-  }
+  Walk walk = Walk::broadcast(dst.shape(), {src, dst});
+  walk.merge();
+  const std::vector<int64_t>& shape = walk.shape;
+  const std::vector<int64_t>& ss = walk.strides[0];  // source
+  const std::vector<int64_t>& ds = walk.strides[1];  // destination
   if (shape.size() > size_t(kMaxDims))
     throw std::invalid_argument("[cuda] device copy: at most " + std::to_string(kMaxDims) +
                                 " dims that cannot be merged, got shape " + shape_str(dst.shape()));

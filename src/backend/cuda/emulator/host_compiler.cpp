@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "../../../ops/special_math.h"
+#include "../common/kernel_cache.h"
 #include "theon/runtime/half.h"
 
 namespace theon::cuda::detail {
@@ -40,33 +40,6 @@ double hook_erfinv(double x) {
 }
 double hook_erfcinv(double x) {
   return theon::detail::special::erfcinv(x);
-}
-
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
-uint64_t mix_hash(const std::string& s) {
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ s.size();
-  for (unsigned char c : s) {
-    h = (h ^ uint64_t(c)) * 0xff51afd7ed558ccdull;
-    h ^= h >> 29;
-  }
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ull;
-  return h ^ (h >> 33);
-}
-
-std::string hash_text(const std::string& s) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(fnv1a(s)),
-                static_cast<unsigned long long>(mix_hash(s)));
-  return buf;
 }
 
 std::string quote(const std::string& s) {
@@ -231,12 +204,7 @@ const std::string& host_compiler() {
 }
 
 std::string emulator_cache_dir() {
-  if (const char* d = std::getenv("THEON_CACHE_DIR"); d && *d)
-    return std::string(d) + "/cuda-emulator";
-  if (const char* d = std::getenv("XDG_CACHE_HOME"); d && *d)
-    return std::string(d) + "/theon/cuda-emulator";
-  if (const char* d = std::getenv("HOME"); d && *d)
-    return std::string(d) + "/.cache/theon/cuda-emulator";
+  if (std::string d = cache_subdir("cuda-emulator"); !d.empty()) return d;
   return (std::filesystem::temp_directory_path() / "theon-cuda-emulator").string();
 }
 
@@ -252,7 +220,7 @@ void* load_host_library(const std::string& source, const std::string& what) {
   if (cxx.empty())
     throw std::runtime_error("[cuda emulator] " + what +
                              ": no C++ compiler found ($CXX, c++, g++, clang++)");
-  const std::string key = hash_text(cxx + "\n" + kFlags + "\n" + source);
+  const std::string key = hash_key(cxx + "\n" + kFlags + "\n" + source);
   std::error_code ec;
   fs::path dir = emulator_cache_dir();
   fs::create_directories(dir, ec);

@@ -88,10 +88,10 @@ const char* kBoolSum =
 }  // namespace
 
 const KernelProgram& blas_program(DType dt) {
-  return cached_program(std::string("kblas.blas.") + c_type(dt), [dt] {
+  return cached_program(std::string("kblas.blas.") + cuda_type(dt), [dt] {
     KernelProgram p;
     p.num_words = kWords;
-    p.source = std::string(fused_prelude()) + "typedef " + c_type(dt) +
+    p.source = std::string(fused_prelude()) + "typedef " + cuda_type(dt) +
                " T;\nstruct Args { long long w[" + std::to_string(kWords) + "]; };\n" +
                kElementwise;
     p.kernels = {"kblas_mul", "kblas_scaled_sum"};

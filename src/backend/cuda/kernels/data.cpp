@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <typeinfo>
 
+#include "../../../ops/creation_internal.h"
 #include "families.h"
 #include "launch_util.h"
 #include "theon/backend/cuda_codegen.h"
@@ -72,22 +73,8 @@ void run_reshape(DeviceRuntime&, const ApplyNode& node, const std::vector<Array>
 // Alloc(value, dims...): the checks of Alloc::perform, then a broadcast copy.
 void run_alloc(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& in,
                std::vector<Array>& out) {
-  const std::string who = node.op->name();
-  Shape shp;
-  for (size_t i = 1; i < in.size(); ++i) shp.push_back(in[i].item_int());
-  for (int64_t d : shp)
-    if (d < 0)
-      throw std::invalid_argument("[" + who + "] negative dimensions are not allowed: shape " +
-                                  shape_str(shp));
+  const Shape shp = theon::detail::alloc_shape(node.op->name(), in);
   const Array& v = in[0];
-  bool ok = v.ndim() <= int(shp.size());
-  for (int j = 0; ok && j < v.ndim(); ++j) {
-    const int64_t o = shp[shp.size() - size_t(v.ndim()) + size_t(j)];
-    ok = v.shape()[size_t(j)] == 1 || v.shape()[size_t(j)] == o;
-  }
-  if (!ok)
-    throw std::invalid_argument("[" + who + "] cannot broadcast a value of shape " +
-                                shape_str(v.shape()) + " to shape " + shape_str(shp));
   Array r = device_empty(rt, v.dtype(), shp);
   if (r.size() > 0) device_assign(r, v);
   out.assign(1, r);
@@ -286,7 +273,7 @@ void run_eye(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>&
   if (r.size() == 0) return;
   const bool tri = who.rfind("Tri", 0) == 0;
   rt.launch(creation_program(), "theon_eye", grid_for(rt, r.size()),
-            {r.size(), m, k, tri, int64_t(r.itemsize()), one_bits(dt), word(r.data()), 0});
+            {r.size(), m, k, tri, int64_t(r.itemsize()), one_bits(dt), ptr_word(r.data()), 0});
 }
 
 void run_tril(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& in,
@@ -302,7 +289,7 @@ void run_tril(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>
   if (rows * cols == 0) return;
   const int64_t k = std::clamp<int64_t>(k_prop, -rows - 1, cols + 1);
   rt.launch(creation_program(), "theon_tril", grid_for(rt, r.size()),
-            {r.size(), rows, cols, k, upper, int64_t(r.itemsize()), word(r.data()), 0});
+            {r.size(), rows, cols, k, upper, int64_t(r.itemsize()), ptr_word(r.data()), 0});
 }
 
 }  // namespace

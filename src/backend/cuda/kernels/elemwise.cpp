@@ -283,12 +283,12 @@ void run_exact_cmp(DeviceRuntime& rt, ScalarOpId id, const std::vector<Array>& i
     w[33 + d] = loop.strides[2][d];
   }
   w[10] = op;
-  w[11] = word(in[0].data());
+  w[11] = ptr_word(in[0].data());
   w[12] = int(in[0].dtype());
   w[13] = dtype_kind(in[0].dtype()) == DKind::Int;
-  w[14] = word(in[1].data());
+  w[14] = ptr_word(in[1].data());
   w[15] = int(in[1].dtype());
-  w[16] = word(out[0].data());
+  w[16] = ptr_word(out[0].data());
   rt.launch(prog, "theon_exact_cmp", grid_for(rt, n), w);
 }
 

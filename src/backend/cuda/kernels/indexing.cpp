@@ -161,33 +161,10 @@ DevicePlan make_device_plan(DeviceRuntime& rt, const std::string& who, const Arr
     strides.push_back(x.strides()[size_t(ax)]);
   }
   plan.v = Array(x.dtype(), shape, strides, offset, x.buffer());
-  size_t nd = 0;
-  for (const auto& di : plan.idx) nd = std::max(nd, di.shape.size());
-  plan.bshape.assign(nd, 1);
-  for (const auto& di : plan.idx)
-    for (size_t i = 0; i < di.shape.size(); ++i) {
-      int64_t& d = plan.bshape[nd - di.shape.size() + i];
-      const int64_t s = di.shape[i];
-      if (s != 1 && d != 1 && s != d) {
-        std::string all;
-        for (const auto& b : plan.idx) all += (all.empty() ? "" : " ") + shape_str(b.shape);
-        index_error(
-            who,
-            "shape mismatch: indexing arrays could not be broadcast together with shapes " + all);
-      }
-      if (s != 1) d = s;
-    }
-  const int first_adv = plan.adv_dims.front(), last_adv = plan.adv_dims.back();
-  const bool together = last_adv - first_adv + 1 == int(plan.adv_dims.size());
-  size_t a = 0;
-  for (int d = 0; d < plan.v.ndim(); ++d) {
-    if (a < plan.adv_dims.size() && plan.adv_dims[a] == d) {
-      ++a;
-      continue;
-    }
-    if (together && d < first_adv) ++plan.insert_at;
-    plan.rest_dims.push_back(d);
-  }
+  std::vector<Shape> shapes;
+  for (const auto& di : plan.idx) shapes.push_back(di.shape);
+  plan.bshape = broadcast_index_shapes(who, shapes);
+  place_index_dims(plan.v.ndim(), plan.adv_dims, plan.rest_dims, plan.insert_at);
   for (int r : plan.rest_dims) plan.out_shape.push_back(plan.v.shape()[size_t(r)]);
   plan.out_shape.insert(plan.out_shape.begin() + plan.insert_at, plan.bshape.begin(),
                         plan.bshape.end());
@@ -217,12 +194,12 @@ std::vector<int64_t> plan_words(DeviceRuntime& rt, const std::string& who, const
   std::vector<int64_t> wd(kWords, 0);
   wd[W_N] = w.size();
   wd[W_ND] = nd;
-  wd[W_ERR] = word(rt.error_flag());
+  wd[W_ERR] = ptr_word(rt.error_flag());
   wd[W_DT] = int(p.v.dtype());
   wd[W_ISZ] = int64_t(p.v.itemsize());
   const int w_at = w_dst ? W_DSTST : W_SRCST, v_at = w_dst ? W_SRCST : W_DSTST;
-  wd[size_t(w_dst ? W_DST : W_SRC)] = word(w.data());
-  wd[size_t(w_dst ? W_SRC : W_DST)] = word(p.v.data());
+  wd[size_t(w_dst ? W_DST : W_SRC)] = ptr_word(w.data());
+  wd[size_t(w_dst ? W_SRC : W_DST)] = ptr_word(p.v.data());
   for (int d = 0; d < nd; ++d) {
     wd[size_t(W_SHAPE + d)] = w.shape()[size_t(d)];
     wd[size_t(w_at + d)] = w.strides()[size_t(d)];
@@ -233,7 +210,7 @@ std::vector<int64_t> plan_words(DeviceRuntime& rt, const std::string& who, const
     const DeviceIndex& di = p.idx[k];
     int64_t* e = wd.data() + W_IDX + int(k) * kIdxWords;
     if (di.arr.defined()) {
-      e[0] = word(di.arr.data());
+      e[0] = ptr_word(di.arr.data());
       e[1] = int(di.arr.dtype());
       const Array b = di.arr.broadcast_to(p.bshape);
       for (int d = 0; d < nb; ++d) e[4 + d] = b.strides()[size_t(d)];

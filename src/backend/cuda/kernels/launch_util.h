@@ -1,30 +1,25 @@
 // Helpers shared by the elementwise and data-movement device kernels
 // (elemwise.cpp, data.cpp, indexing.cpp), in namespace kdata (the other
-// families keep their helpers in namespaces of their own): the cache of generated kernel
-// programs, grid sizes, byte strides of operands broadcast to one shape with
-// their dims merged where every operand allows it, and the CUDA C names of
-// dtypes for kernels that switch on a dtype at run time.
+// families keep their helpers in namespaces of their own): byte strides of operands broadcast to
+// one shape with their dims merged where every operand allows it, and the dtype switch of kernels
+// that take a dtype at run time.
 #pragma once
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "kernel_common.h"
 #include "theon/backend/cuda_device.h"
 #include "theon/backend/cuda_kernels.h"
 
 namespace theon::cuda::kernels::kdata {
 
-// The program cached under `key`, made by `make` the first time (generating
-// CUDA C is not free). The reference stays valid for the life of the process.
-const KernelProgram& cached_program(const std::string& key,
-                                    const std::function<KernelProgram()>& make);
-
-// A grid-stride launch over n elements: 256 threads, enough blocks to fill
-// the device a few times over.
-LaunchShape grid_for(DeviceRuntime& rt, int64_t n);
-
+// The shared helpers (kernel_common.h) by the names this family's code
+// (and linalg.cpp) has used.
+using kernels::cached_program;
+using kernels::grid_for;
 inline int64_t word(const void* p) {
-  return int64_t(reinterpret_cast<intptr_t>(p));
+  return ptr_word(p);
 }
 
 // Operands (arrays whose shapes broadcast to `shape`) as byte strides over
@@ -36,9 +31,6 @@ struct StridedLoop {
   int64_t size = 0;              // elements
 };
 StridedLoop strided_loop(const Shape& shape, const std::vector<Array>& operands);
-
-// The prelude's storage type of a dtype ("float", "i64", "f16" ...).
-const char* kernel_ctype(DType d);
 
 // CUDA C (after the fused prelude) for kernels that switch on a dtype at run
 // time: `#define DT_<Name> <int(DType::Name)>` for every dtype, and

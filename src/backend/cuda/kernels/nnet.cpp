@@ -24,16 +24,10 @@ inline constexpr int kClassIndexError = 2;
 
 namespace {
 
-std::string header(int words, const std::vector<std::pair<std::string, DType>>& types,
-                   const char* compute) {
-  std::string s = fused_prelude();
-  s += walk_prelude();
-  s += "struct Args { long long w[" + std::to_string(words) + "]; };\n";
-  for (const auto& [name, dt] : types)
-    s += "typedef " + std::string(cuda_type(dt)) + " " + name + ";\n";
-  s += "typedef " + std::string(compute) + " TC;\n";
-  s += "#define CLASS_INDEX_ERROR " + std::to_string(kClassIndexError) + "\n";
-  return s;
+// program_head with the compute type TC and the class-index error code.
+std::string header(int words, std::initializer_list<std::pair<const char*, std::string>> types) {
+  return program_head(words, types) + "#define CLASS_INDEX_ERROR " +
+         std::to_string(kClassIndexError) + "\n";
 }
 
 // ---- Softmax / LogSoftmax ----
@@ -43,7 +37,8 @@ constexpr int kSoftmaxWords = 6 + Walk::num_words(2);
 
 std::string softmax_source(DType in, DType out, bool log) {
   const char* compute = out == DType::Float64 ? "double" : "float";
-  std::string s = header(kSoftmaxWords, {{"TIn", in}, {"TOut", out}}, compute);
+  std::string s =
+      header(kSoftmaxWords, {{"TIn", cuda_type(in)}, {"TOut", cuda_type(out)}, {"TC", compute}});
   s += log ? "#define LOG_SOFTMAX 1\n" : "#define LOG_SOFTMAX 0\n";
   s += R"CUDA(
 __device__ __forceinline__ TC ld(const char* p, long long off) { return cvt<TC>(*(const TIn*)(p + off)); }
@@ -93,10 +88,7 @@ void run_softmax(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arr
   Array out = device_empty(rt, od, x.shape());
   outputs[0] = out;
   if (x.size() == 0) return;
-  Walk rows(2);
-  for (int i = 0; i < x.ndim(); ++i)
-    if (i != axis) rows.add(x.shape()[i], {x.strides()[i], out.strides()[i]});
-  rows.merge();
+  const Walk rows = lines_walk(x, out, axis);
   const bool log = op.is_log();
   const std::string key = std::string(log ? "log_softmax/" : "softmax/") + dname(x.dtype());
   const KernelProgram& prog = cached_program(key, [&] {
@@ -215,7 +207,11 @@ const char* xent_kernel(Xent x) {
 }
 
 std::string xent_source(Xent x, DType v, DType y, DType g, DType out) {
-  std::string s = header(kXentWords, {{"TV", v}, {"TY", y}, {"TG", g}, {"TOut", out}}, "double");
+  std::string s = header(kXentWords, {{"TV", cuda_type(v)},
+                                      {"TY", cuda_type(y)},
+                                      {"TG", cuda_type(g)},
+                                      {"TOut", cuda_type(out)},
+                                      {"TC", "double"}});
   s += kXentCommon;
   switch (x) {
     case Xent::OneHot:

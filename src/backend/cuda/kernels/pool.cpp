@@ -151,13 +151,13 @@ extern "C" __global__ void kpool_gradgrad(const Args a) {
 }  // namespace
 
 const KernelProgram& kblas::pool_program(DType dt) {
-  return cached_program(std::string("kblas.pool.") + c_type(dt), [dt] {
+  return cached_program(std::string("kblas.pool.") + cuda_type(dt), [dt] {
     const bool half = dt == DType::Float16 || dt == DType::BFloat16;
     const char* acc = is_float(dt) ? "double" : dtype_kind(dt) == DKind::Int ? "i64" : "u64";
     KernelProgram p;
     p.num_words = kWords;
-    p.source = std::string(fused_prelude()) + "typedef " + c_type(dt) + " T;\ntypedef " +
-               (half ? "float" : c_type(dt)) + " CT;\ntypedef " + acc +
+    p.source = std::string(fused_prelude()) + "typedef " + cuda_type(dt) + " T;\ntypedef " +
+               (half ? "float" : cuda_type(dt)) + " CT;\ntypedef " + acc +
                " ACC;\nstruct Args { long long w[" + std::to_string(kWords) + "]; };\n" + kPool;
     p.kernels = {"kpool_forward"};
     if (is_float(dt)) {

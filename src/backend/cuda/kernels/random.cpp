@@ -235,9 +235,7 @@ extern "C" __global__ void theon_random_serial(const Args a) {
 )CUDA";
 
 std::string random_source(RandomDist dist, DType dtype) {
-  std::string s = fused_prelude();
-  s += "struct Args { long long w[" + std::to_string(kRandomWords) + "]; };\n";
-  s += "typedef " + std::string(cuda_type(dtype)) + " TOut;\n";
+  std::string s = program_head(kRandomWords, {{"TOut", cuda_type(dtype)}}, /*walk=*/false);
   s += dist == RandomDist::Normal ? "#define NORMAL 1\n" : "#define NORMAL 0\n";
   s += kPhilox;
   switch (dist) {
@@ -266,57 +264,16 @@ bool supports_random(const Op& op) {
                r->dist() == RandomDist::Integers || r->dist() == RandomDist::Binomial);
 }
 
-bool random_host_input(const Op&, int input) {
-  return input >= 1;
-}
-
 void run_random(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& in,
                 std::vector<Array>& out) {
   const auto& op = static_cast<const RandomOp&>(*node.op);
   const RandomDist dist = op.dist();
   const std::string t = detail::random_tag(dist);
-  if (in[0].size() != 2)
-    throw std::invalid_argument(t + " expected a random state of 2 uint64 values, got shape " +
-                                shape_str(in[0].shape()));
-  Array st = device_contiguous(in[0], DType::UInt64);
+  Array st = state_on_device(in[0], t);
   // The sample's shape and the parameter checks, as RandomOp::perform.
-  std::vector<int64_t> size = in[1].to_int_vector();
-  for (int64_t v : size)
-    if (v < 0)
-      throw std::invalid_argument(t + " size must be non-negative, got " + shape_str(size));
-  Shape shape = size;
-  std::vector<Array> params(in.begin() + 2, in.end());
-  if (size.empty()) {
-    for (const Array& p : params) {
-      try {
-        shape = broadcast_shapes(shape, p.shape());
-      } catch (const std::invalid_argument&) {
-        throw std::invalid_argument(
-            t + " parameter shapes do not broadcast together: " + shape_str(params[0].shape()) +
-            " and " + shape_str(params[1].shape()));
-      }
-    }
-  } else {
-    for (int i = 0; i < int(params.size()); ++i) {
-      const Array& p = params[i];
-      bool ok = p.ndim() <= int(shape.size());
-      for (int k = 0; ok && k < p.ndim(); ++k) {
-        int64_t d = p.shape()[k], o = shape[shape.size() - p.ndim() + k];
-        ok = d == 1 || d == o;
-      }
-      if (!ok)
-        throw std::invalid_argument(t + " parameter " + (i ? "2" : "1") + " of shape " +
-                                    shape_str(p.shape()) + " cannot be broadcast to size " +
-                                    shape_str(shape));
-    }
-  }
-  if (int(shape.size()) != op.ndim())
-    throw std::invalid_argument(t + " the sample has shape " + shape_str(shape) +
-                                ", but the op was built for ndim=" + std::to_string(op.ndim()));
-  int64_t n = 1;
-  for (int64_t d : shape)
-    if (__builtin_mul_overflow(n, d, &n))
-      throw std::invalid_argument(t + " size " + shape_str(shape) + " is too large");
+  const std::vector<Array> params(in.begin() + 2, in.end());
+  int64_t n = 0;
+  const Shape shape = detail::random_sample_shape(dist, op.ndim(), in[1], params, t, n);
   std::vector<std::optional<Array>> known(params.begin(), params.end());
   detail::check_random_params(dist, op.dtype(), true, known, n, t);
 
@@ -373,6 +330,17 @@ void run_random(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
 }
 
 }  // namespace
+
+bool random_host_input(const Op&, int input) {
+  return input >= 1;
+}
+
+Array state_on_device(const Array& state, const std::string& tag) {
+  if (state.size() != 2)
+    throw std::invalid_argument(tag + " expected a random state of 2 uint64 values, got shape " +
+                                shape_str(state.shape()));
+  return device_contiguous(state, DType::UInt64);
+}
 
 std::vector<DeviceKernel> random_kernels() {
   std::vector<DeviceKernel> k{

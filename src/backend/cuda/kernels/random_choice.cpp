@@ -147,10 +147,8 @@ extern "C" __global__ void theon_choice_gather(const Args a) {
 )CUDA";
 
 std::string choice_source(DType dtype) {
-  std::string s = fused_prelude();
-  s += "struct Args { long long w[" + std::to_string(kChoiceWords) + "]; };\n";
-  s += "typedef i64 TOut;\n";
-  s += "typedef " + std::string(cuda_type(dtype)) + " TV;\n";
+  std::string s =
+      program_head(kChoiceWords, {{"TOut", "i64"}, {"TV", cuda_type(dtype)}}, /*walk=*/false);
   s += philox_stream_source();
   s += kChoiceSample;
   s += random_parallel_kernels_source();
@@ -163,10 +161,6 @@ bool supports_choice(const Op& op) {
   return r && (r->dist() == RandomDist::Choice || r->dist() == RandomDist::Permutation);
 }
 
-bool choice_host_input(const Op&, int input) {
-  return input >= 1;
-}
-
 void run_choice(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& in,
                 std::vector<Array>& out) {
   const auto& op = static_cast<const RandomOp&>(*node.op);
@@ -175,23 +169,10 @@ void run_choice(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
   const std::string props = op.props();  // "...|<replace><has_p>"
   const bool replace = props[props.size() - 2] == '1', has_p = props.back() == '1';
   const std::string t = detail::random_tag(dist);
-  if (in[0].size() != 2)
-    throw std::invalid_argument(t + " expected a random state of 2 uint64 values, got shape " +
-                                shape_str(in[0].shape()));
-  Array st = device_contiguous(in[0], DType::UInt64);
-  const std::vector<int64_t> size = in[1].to_int_vector();
-  for (int64_t v : size)
-    if (v < 0)
-      throw std::invalid_argument(t + " size must be non-negative, got " + shape_str(size));
-  Shape shape = size;
-  if (int(shape.size()) != (perm ? op.ndim() - 1 : op.ndim()))
-    throw std::invalid_argument(t + " the sample has shape " + shape_str(shape) +
-                                ", but the op was built for ndim=" + std::to_string(op.ndim()));
-  int64_t n = 1;
-  for (int64_t d : shape)
-    if (__builtin_mul_overflow(n, d, &n))
-      throw std::invalid_argument(t + " size " + shape_str(shape) + " is too large");
+  Array st = state_on_device(in[0], t);
   const std::vector<Array> params(in.begin() + 2, in.end());
+  int64_t n = 0;
+  Shape shape = detail::random_sample_shape(dist, op.ndim(), in[1], params, t, n);
   std::vector<std::optional<Array>> known(params.begin(), params.end());
   detail::check_random_params(dist, op.dtype(), replace, known, n, t);
 
@@ -279,10 +260,12 @@ void run_choice(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
 
 }  // namespace
 
-std::string choice_program_source(DType dtype) { return choice_source(dtype); }
+std::string choice_program_source(DType dtype) {
+  return choice_source(dtype);
+}
 
 std::vector<DeviceKernel> random_choice_kernels() {
-  return {DeviceKernel{"random_choice", supports_choice, run_choice, choice_host_input}};
+  return {DeviceKernel{"random_choice", supports_choice, run_choice, random_host_input}};
 }
 
 }  // namespace theon::cuda::kernels

@@ -98,13 +98,10 @@ std::string extreme_identity(DType in, bool want_max) {
 
 std::string reduce_source(ReduceKind kind, DType in, DType out) {
   const bool want_max = kind == ReduceKind::Max || kind == ReduceKind::ArgMax;
-  std::string s = fused_prelude();
-  s += walk_prelude();
-  s += "struct Args { long long w[" + std::to_string(kReduceWords) + "]; };\n";
-  s += "typedef " + std::string(cuda_type(in)) + " TIn;\n";
-  s += "typedef " + std::string(cuda_compute_type(in)) + " TC;\n";
-  s += "typedef " + std::string(cuda_type(out)) + " TOut;\n";
-  s += "typedef " + acc_type(kind, in) + " TAcc;\n";
+  std::string s = program_head(kReduceWords, {{"TIn", cuda_type(in)},
+                                              {"TC", cuda_compute_type(in)},
+                                              {"TOut", cuda_type(out)},
+                                              {"TAcc", acc_type(kind, in)}});
   s += "#define KIND_" + std::string(is_arg(kind) ? "ARG" : "PLAIN") + "\n";
   s += "#define WANT_MAX " + std::string(want_max ? "1" : "0") + "\n";
   // identity, per-element step, combine of two partial results, finish.

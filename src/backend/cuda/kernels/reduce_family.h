@@ -23,6 +23,12 @@ std::vector<DeviceKernel> random_choice_kernels();
 // init / parallel / serial-redo kernels (need TOut, WPE, NORMAL and sample()).
 std::string philox_stream_source();
 std::string random_parallel_kernels_source();
+// Host side shared by RandomOp's entries (random.cpp; the sample's shape is
+// detail::random_sample_shape, as on the CPU): inputs from 1 on (size,
+// parameters) are read on the host; the state input as a C-contiguous uint64
+// device array, throwing as RandomOp::perform (message prefix `tag`).
+bool random_host_input(const Op& op, int input);
+Array state_on_device(const Array& state, const std::string& tag);
 
 // The Reduce program for `kind` over input dtype `in` (output per reduce_result_dtype).
 std::string reduce_program_source(ReduceKind kind, DType in);

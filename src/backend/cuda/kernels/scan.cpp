@@ -21,12 +21,9 @@ constexpr int kCumHead = 6;
 constexpr int kCumWords = kCumHead + 1 + 3 * kWalkDims;
 
 std::string cum_source(CumKind kind, DType in, DType out) {
-  std::string s = fused_prelude();
-  s += walk_prelude();
-  s += "struct Args { long long w[" + std::to_string(kCumWords) + "]; };\n";
-  s += "typedef " + std::string(cuda_type(in)) + " TIn;\n";
-  s += "typedef " + std::string(cuda_type(out)) + " TOut;\n";
-  s += "typedef " + std::string(cuda_compute_type(out)) + " TC;\n";
+  std::string s = program_head(
+      kCumWords,
+      {{"TIn", cuda_type(in)}, {"TOut", cuda_type(out)}, {"TC", cuda_compute_type(out)}});
   s += std::string("#define CUM_OP ") + (kind == CumKind::Sum ? "op_add" : "op_mul") + "\n";
   s += R"CUDA(
 // One thread per line, in order: each partial result is rounded to the output
@@ -69,10 +66,7 @@ void run_cum(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>&
   Array out = device_empty(rt, od, x.shape());
   outputs[0] = out;
   if (x.size() == 0) return;
-  Walk lines(2);
-  for (int i = 0; i < x.ndim(); ++i)
-    if (i != axis) lines.add(x.shape()[i], {x.strides()[i], out.strides()[i]});
-  lines.merge();
+  const Walk lines = lines_walk(x, out, axis);
   const std::string key = std::string("cum/") + (kind == CumKind::Sum ? "sum/" : "prod/") +
                           dname(x.dtype()) + "/" + dname(od);
   const KernelProgram& prog = cached_program(key, [&] {

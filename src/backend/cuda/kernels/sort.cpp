@@ -25,11 +25,7 @@ namespace {
 constexpr int kSortWords = 8 + Walk::num_words(2);
 
 std::string sort_source(DType in, bool arg) {
-  std::string s = fused_prelude();
-  s += walk_prelude();
-  s += "struct Args { long long w[" + std::to_string(kSortWords) + "]; };\n";
-  s += "typedef " + std::string(cuda_type(in)) + " TIn;\n";
-  s += "typedef " + std::string(cuda_compute_type(in)) + " TC;\n";
+  std::string s = program_head(kSortWords, {{"TIn", cuda_type(in)}, {"TC", cuda_compute_type(in)}});
   s += arg ? "#define ARGSORT 1\n" : "#define ARGSORT 0\n";
   s += R"CUDA(
 __device__ __forceinline__ bool less_nan_last(TC x, TC y) {
@@ -75,11 +71,7 @@ extern "C" __global__ void theon_sort(const Args a) {
 }
 
 std::string diff_source(DType dt) {
-  std::string s = fused_prelude();
-  s += walk_prelude();
-  s += "struct Args { long long w[" + std::to_string(kSortWords) + "]; };\n";
-  s += "typedef " + std::string(cuda_type(dt)) + " T;\n";
-  s += "typedef " + std::string(cuda_compute_type(dt)) + " TC;\n";
+  std::string s = program_head(kSortWords, {{"T", cuda_type(dt)}, {"TC", cuda_compute_type(dt)}});
   s += R"CUDA(
 template <class U> __device__ __forceinline__ U step(U a, U b) {  // b - a as the CPU's Diff
   if constexpr (same<U, bool>::v) return a != b;
@@ -125,15 +117,6 @@ bool supports_sort(const Op& op) {
 }
 bool supports_diff(const Op& op) {
   return dynamic_cast<const Diff*>(&op) != nullptr;
-}
-
-// The walk over every dim but `axis` of x and out (same rank).
-Walk lines_walk(const Array& x, const Array& out, int axis) {
-  Walk w(2);
-  for (int i = 0; i < x.ndim(); ++i)
-    if (i != axis) w.add(x.shape()[i], {x.strides()[i], out.strides()[i]});
-  w.merge();
-  return w;
 }
 
 // Sort keeps its axis and kind private: props() is the axis, name() starts with "ArgSort" for

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -55,6 +56,14 @@ uint64_t get64(const char* p) {
 }
 
 }  // namespace
+
+std::string cache_subdir(const std::string& name) {
+  if (const char* d = std::getenv("THEON_CACHE_DIR"); d && *d) return std::string(d) + "/" + name;
+  if (const char* d = std::getenv("XDG_CACHE_HOME"); d && *d)
+    return std::string(d) + "/theon/" + name;
+  if (const char* d = std::getenv("HOME"); d && *d) return std::string(d) + "/.cache/theon/" + name;
+  return "";
+}
 
 std::string hash_key(const std::string& key) {
   return hex(fnv1a(key, 0xcbf29ce484222325ull)) + hex(mix_hash(key));

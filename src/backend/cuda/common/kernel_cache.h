@@ -1,4 +1,5 @@
-// The on-disk cache of compiled kernels (internal to the CUDA backend).
+// The on-disk cache of compiled kernels (internal to the CUDA backend; the
+// emulator's cache of host libraries shares its directory rule and key hash).
 //
 // One file per (source, architecture, NVRTC version): a header with a magic
 // string, the 128-bit key, the payload's size and checksum, then the
@@ -12,6 +13,9 @@
 
 namespace theon::cuda::detail {
 
+// theon's cache directory for `name`: $THEON_CACHE_DIR/name, else
+// $XDG_CACHE_HOME/theon/name, else ~/.cache/theon/name; "" when none is set.
+std::string cache_subdir(const std::string& name);
 // 32 hex digits: two independent 64-bit hashes of `key`.
 std::string hash_key(const std::string& key);
 // The cached image for key_hash in dir, or nullopt (absent or corrupt; `corrupt` set for the
