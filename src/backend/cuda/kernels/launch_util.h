@@ -14,14 +14,6 @@
 
 namespace theon::cuda::kernels::kdata {
 
-// The shared helpers (kernel_common.h) by the names this family's code
-// (and linalg.cpp) has used.
-using kernels::cached_program;
-using kernels::grid_for;
-inline int64_t word(const void* p) {
-  return ptr_word(p);
-}
-
 // Operands (arrays whose shapes broadcast to `shape`) as byte strides over
 // `shape`, 0 along broadcast dims, with dims of length 1 dropped and
 // neighbouring dims merged where every operand is contiguous across them.

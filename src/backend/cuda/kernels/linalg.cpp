@@ -26,15 +26,13 @@
 #include <string>
 
 #include "families.h"
-#include "launch_util.h"
+#include "kernel_common.h"
 #include "theon/backend/cuda_codegen.h"
 #include "theon/backend/cuda_solver.h"
 
 namespace theon::cuda::kernels {
 
 namespace {
-
-using kdata::word;
 
 // Small kernels on stacks of column-major matrices, one per element type
 // (suffix _f32 / _f64). All are grid-stride loops over elements or matrices.
@@ -142,7 +140,7 @@ THEON_LINALG_KERNELS(double, f64)
 }  // namespace
 
 const KernelProgram& linalg_program() {
-  return kdata::cached_program("linalg", [] {
+  return cached_program("linalg", [] {
     KernelProgram p{std::string(fused_prelude()) + kLinalgSource, {}, 8};
     for (const char* k :
          {"tri_zero", "symmetrize", "eye", "det", "diag_info", "trsm", "qr_r", "pinv_scale"})
@@ -161,7 +159,7 @@ void launch(DeviceRuntime& rt, const char* kernel, DType dt, int64_t n,
   words.resize(8, 0);
   rt.launch(linalg_program(),
             std::string("theon_linalg_") + kernel + (dt == DType::Float32 ? "_f32" : "_f64"),
-            kdata::grid_for(rt, n), words);
+            grid_for(rt, n), words);
 }
 
 template <class O>
@@ -263,7 +261,7 @@ void run_inverse(DeviceRuntime& rt, const ApplyNode&, const std::vector<Array>& 
   out[0] = device_empty(rt, dt, a.shape());
   if (n == 0 || nb == 0) return;
   Array w = colmajor(rt, a, dt, batch), x = device_empty(rt, dt, a.shape());
-  launch(rt, "eye", dt, x.size(), {x.size(), n, n, word(x.data())});
+  launch(rt, "eye", dt, x.size(), {x.size(), n, n, ptr_word(x.data())});
   Array ipiv = device_empty(rt, DType::Int32, {nb, n});
   Infos lu(rt, nb), solved(rt, nb);
   for (int64_t b = 0; b < nb; ++b) {
@@ -291,7 +289,8 @@ void run_det(DeviceRuntime& rt, const ApplyNode&, const std::vector<Array>& in,
   Infos lu(rt, nb);  // a zero pivot gives det 0, as on the CPU: not an error
   for (int64_t b = 0; n > 0 && b < nb; ++b)
     solver::getrf(rt, dt, n, mat(w, nb, b), n, static_cast<int*>(mat(ipiv, nb, b)), lu.at(b));
-  launch(rt, "det", dt, nb, {nb, n, word(w.data()), word(ipiv.data()), word(out[0].data())});
+  launch(rt, "det", dt, nb,
+         {nb, n, ptr_word(w.data()), ptr_word(ipiv.data()), ptr_word(out[0].data())});
 }
 
 void run_cholesky(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& in,
@@ -307,7 +306,7 @@ void run_cholesky(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Ar
   Array w = colmajor(rt, a, dt, batch);
   Infos info(rt, nb);
   for (int64_t b = 0; b < nb; ++b) solver::potrf(rt, dt, lower, n, mat(w, nb, b), n, info.at(b));
-  launch(rt, "tri_zero", dt, w.size(), {w.size(), n, lower, word(w.data())});
+  launch(rt, "tri_zero", dt, w.size(), {w.size(), n, lower, ptr_word(w.data())});
   store(out[0], w);
   if (const int i = info.first_failure(rt, "cholesky"))
     throw std::invalid_argument(
@@ -344,10 +343,10 @@ void run_solve(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array
   int failed = 0;
   std::string why;
   if (kind == "lower_triangular" || kind == "upper_triangular") {
-    if (!unit) launch(rt, "diag_info", dt, nb, {nb, n, word(wa.data()), word(info.at(0))});
-    launch(
-        rt, "trsm", dt, nb * k,
-        {nb * k, n, k, kind == "lower_triangular", trans, unit, word(wa.data()), word(wb.data())});
+    if (!unit) launch(rt, "diag_info", dt, nb, {nb, n, ptr_word(wa.data()), ptr_word(info.at(0))});
+    launch(rt, "trsm", dt, nb * k,
+           {nb * k, n, k, kind == "lower_triangular", trans, unit, ptr_word(wa.data()),
+            ptr_word(wb.data())});
     store(r, wb);
     if ((failed = info.first_failure(rt, "solve_triangular")))
       throw std::invalid_argument("[solve_triangular] singular matrix: diagonal element " +
@@ -362,7 +361,7 @@ void run_solve(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array
     why = "[solve] matrix is not positive definite";
   } else {  // gen, sym, her: LU (of the matrix made symmetric for sym / her)
     const bool sym = kind != "gen";
-    if (sym) launch(rt, "symmetrize", dt, wa.size(), {wa.size(), n, lower, word(wa.data())});
+    if (sym) launch(rt, "symmetrize", dt, wa.size(), {wa.size(), n, lower, ptr_word(wa.data())});
     Array ipiv = device_empty(rt, DType::Int32, {nb, n});
     for (int64_t b = 0; b < nb; ++b) {
       int* piv = static_cast<int*>(mat(ipiv, nb, b));
@@ -423,12 +422,13 @@ void run_qr(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& 
   for (int64_t b = 0; k > 0 && b < nb; ++b)
     solver::geqrf(rt, dt, m, n, mat(w, nb, b), std::max<int64_t>(m, 1), mat(tau, nb, b),
                   info.at(b));
-  launch(rt, "qr_r", dt, R.size(), {R.size(), r_rows, n, m, k, word(w.data()), word(R.data())});
+  launch(rt, "qr_r", dt, R.size(),
+         {R.size(), r_rows, n, m, k, ptr_word(w.data()), ptr_word(R.data())});
   if (mode == "r" || Q.size() == 0) return;
   // Q as column-major m x q_cols: the reflectors (w's first k columns), then orgqr.
   Array qb = device_empty(rt, dt, with(batch, {q_cols, m}));
   if (k == 0) {
-    launch(rt, "eye", dt, qb.size(), {qb.size(), q_cols, m, word(qb.data())});
+    launch(rt, "eye", dt, qb.size(), {qb.size(), q_cols, m, ptr_word(qb.data())});
   } else {
     rt.zero(qb.data(), size_t(qb.size()) * qb.itemsize());
     const int ax = nd - 2;
@@ -494,8 +494,8 @@ void run_svd(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>&
     r.S = device_empty(rt, dt, with(batch, {0}));
     r.U = device_empty(rt, dt, with(batch, {m, full ? m : k}));
     r.Vh = device_empty(rt, dt, with(batch, {full ? n : k, n}));
-    launch(rt, "eye", dt, r.U.size(), {r.U.size(), m, full ? m : k, word(r.U.data())});
-    launch(rt, "eye", dt, r.Vh.size(), {r.Vh.size(), full ? n : k, n, word(r.Vh.data())});
+    launch(rt, "eye", dt, r.U.size(), {r.U.size(), m, full ? m : k, ptr_word(r.U.data())});
+    launch(rt, "eye", dt, r.Vh.size(), {r.Vh.size(), full ? n : k, n, ptr_word(r.Vh.data())});
   }
   if (uv)
     out = {r.U, r.S, r.Vh};
@@ -523,7 +523,7 @@ void run_pinv(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>
   int64_t bits = 0;
   std::memcpy(&bits, &rc, sizeof bits);
   launch(rt, "pinv_scale", dt, s.Vh.size(),
-         {s.Vh.size(), k, n, bits, word(s.S.data()), word(s.Vh.data())});
+         {s.Vh.size(), k, n, bits, ptr_word(s.S.data()), ptr_word(s.Vh.data())});
   // R = (Vh / s)^T U^T: n x m from Vh (k x n) and U (m x k), both transposed.
   for (int64_t b = 0; b < nb; ++b)
     rt.gemm(true, true, n, m, k, 1.0, mat(s.Vh, nb, b), n, mat(s.U, nb, b), k, 0.0, mat(R, nb, b),
