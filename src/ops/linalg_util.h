@@ -1,8 +1,10 @@
 // Helpers shared by the LAPACK-backed ops: typed LAPACK calls, stacks of
 // matrices, and column-major working copies.
 #pragma once
+#include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "blas_lapack.h"
@@ -50,6 +52,32 @@ inline void store(const Array& dst, const Array& work) { dst.assign(work.transpo
 template <class T>
 f_int lwork_of(T query) {
   return std::max<f_int>(1, f_int(query));
+}
+
+// Runs a LAPACK routine that takes a workspace: call(work, lwork) once with
+// lwork = -1 to query the size, then with a workspace of that size.
+template <class T, class Call>
+void with_workspace(Call&& call) {
+  f_int lwork = -1;
+  T query = 0;
+  call(&query, &lwork);
+  lwork = lwork_of(query);
+  std::vector<T> work(static_cast<size_t>(lwork));
+  call(work.data(), &lwork);
+}
+
+// The same for a routine with a real and an integer workspace (syevd):
+// call(work, lwork, iwork, liwork).
+template <class T, class Call>
+void with_workspaces(Call&& call) {
+  f_int lwork = -1, liwork = -1, iquery = 0;
+  T query = 0;
+  call(&query, &lwork, &iquery, &liwork);
+  lwork = lwork_of(query);
+  liwork = std::max<f_int>(1, iquery);
+  std::vector<T> work(static_cast<size_t>(lwork));
+  std::vector<f_int> iwork(static_cast<size_t>(liwork));
+  call(work.data(), &lwork, iwork.data(), &liwork);
 }
 
 inline f_int to_fint(int64_t n, const char* who) {

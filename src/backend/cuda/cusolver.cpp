@@ -68,18 +68,6 @@ cublasFillMode_t fill(bool lower) {
   return lower ? CUBLAS_FILL_MODE_LOWER : CUBLAS_FILL_MODE_UPPER;
 }
 
-// Calls f(T{}) with float for Float32 and double for Float64.
-template <class F>
-void visit(DType d, const char* who, F&& f) {
-  if (d == DType::Float32)
-    f(float{});
-  else if (d == DType::Float64)
-    f(double{});
-  else
-    throw std::invalid_argument(std::string("[cusolver] ") + who + ": no routine for dtype " +
-                                std::string(dtype_name(d)));
-}
-
 }  // namespace
 
 // cusolverDnS<name> for float, cusolverDnD<name> for double (the other branch
@@ -93,7 +81,7 @@ void visit(DType d, const char* who, F&& f) {
   }()
 
 void cusolver_getrf(int device, DType dtype, int n, void* a, int lda, int* ipiv, int* info) {
-  visit(dtype, "getrf", [&](auto t) {
+  visit_solver_dtype(dtype, "getrf", [&](auto t) {
     using T = decltype(t);
     cusolverDnHandle_t h = handle(device);
     T* pa = static_cast<T*>(a);
@@ -106,7 +94,7 @@ void cusolver_getrf(int device, DType dtype, int n, void* a, int lda, int* ipiv,
 
 void cusolver_getrs(int device, DType dtype, bool trans, int n, int nrhs, const void* a, int lda,
                     const int* ipiv, void* b, int ldb, int* info) {
-  visit(dtype, "getrs", [&](auto t) {
+  visit_solver_dtype(dtype, "getrs", [&](auto t) {
     using T = decltype(t);
     check_status(
         THEON_CUSOLVER(T, getrs, handle(device), trans ? CUBLAS_OP_T : CUBLAS_OP_N, n, nrhs,
@@ -116,7 +104,7 @@ void cusolver_getrs(int device, DType dtype, bool trans, int n, int nrhs, const 
 }
 
 void cusolver_potrf(int device, DType dtype, bool lower, int n, void* a, int lda, int* info) {
-  visit(dtype, "potrf", [&](auto t) {
+  visit_solver_dtype(dtype, "potrf", [&](auto t) {
     using T = decltype(t);
     cusolverDnHandle_t h = handle(device);
     T* pa = static_cast<T*>(a);
@@ -131,7 +119,7 @@ void cusolver_potrf(int device, DType dtype, bool lower, int n, void* a, int lda
 
 void cusolver_potrs(int device, DType dtype, bool lower, int n, int nrhs, const void* a, int lda,
                     void* b, int ldb, int* info) {
-  visit(dtype, "potrs", [&](auto t) {
+  visit_solver_dtype(dtype, "potrs", [&](auto t) {
     using T = decltype(t);
     check_status(THEON_CUSOLVER(T, potrs, handle(device), fill(lower), n, nrhs,
                                 static_cast<const T*>(a), lda, static_cast<T*>(b), ldb, info),
@@ -141,7 +129,7 @@ void cusolver_potrs(int device, DType dtype, bool lower, int n, int nrhs, const 
 
 void cusolver_syevd(int device, DType dtype, bool lower, int n, void* a, int lda, void* w,
                     int* info) {
-  visit(dtype, "syevd", [&](auto t) {
+  visit_solver_dtype(dtype, "syevd", [&](auto t) {
     using T = decltype(t);
     cusolverDnHandle_t h = handle(device);
     T *pa = static_cast<T*>(a), *pw = static_cast<T*>(w);
@@ -157,7 +145,7 @@ void cusolver_syevd(int device, DType dtype, bool lower, int n, void* a, int lda
 }
 
 void cusolver_geqrf(int device, DType dtype, int m, int n, void* a, int lda, void* tau, int* info) {
-  visit(dtype, "geqrf", [&](auto t) {
+  visit_solver_dtype(dtype, "geqrf", [&](auto t) {
     using T = decltype(t);
     cusolverDnHandle_t h = handle(device);
     T* pa = static_cast<T*>(a);
@@ -172,7 +160,7 @@ void cusolver_geqrf(int device, DType dtype, int m, int n, void* a, int lda, voi
 
 void cusolver_orgqr(int device, DType dtype, int m, int n, int k, void* a, int lda, const void* tau,
                     int* info) {
-  visit(dtype, "orgqr", [&](auto t) {
+  visit_solver_dtype(dtype, "orgqr", [&](auto t) {
     using T = decltype(t);
     cusolverDnHandle_t h = handle(device);
     T* pa = static_cast<T*>(a);
@@ -188,7 +176,7 @@ void cusolver_orgqr(int device, DType dtype, int m, int n, int k, void* a, int l
 
 void cusolver_gesvd(int device, DType dtype, char job, int m, int n, void* a, int lda, void* s,
                     void* u, int ldu, void* vt, int ldvt, int* info) {
-  visit(dtype, "gesvd", [&](auto t) {
+  visit_solver_dtype(dtype, "gesvd", [&](auto t) {
     using T = decltype(t);
     cusolverDnHandle_t h = handle(device);
     int lwork = 0;

@@ -5,10 +5,26 @@
 // when the runtime is not the emulator.
 #pragma once
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 #include "theon/runtime/dtype.h"
 
 namespace theon::cuda::detail {
+
+// Calls f(T{}) with float for Float32 and double for Float64, the dtypes both
+// sides have routines for; any other dtype throws std::invalid_argument naming
+// the routine `who`.
+template <class F>
+void visit_solver_dtype(DType d, const char* who, F&& f) {
+  if (d == DType::Float32)
+    f(float{});
+  else if (d == DType::Float64)
+    f(double{});
+  else
+    throw std::invalid_argument(std::string("[cuda solver] ") + who + ": dtype " +
+                                std::string(dtype_name(d)) + " (float32 or float64 expected)");
+}
 
 void cusolver_getrf(int device, DType dtype, int n, void* a, int lda, int* ipiv, int* info);
 void cusolver_getrs(int device, DType dtype, bool trans, int n, int nrhs, const void* a, int lda,

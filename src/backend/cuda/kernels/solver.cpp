@@ -4,13 +4,10 @@
 // In the emulator "device" memory is host memory and work runs when queued,
 // so the LAPACK routines theon's CPU linalg ops call (src/ops/blas_lapack.h)
 // run directly on the device pointers, workspace sized by LAPACK's queries.
-#include <algorithm>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
-#include <vector>
 
-#include "../../../ops/blas_lapack.h"
+#include "../../../ops/linalg_util.h"
 #include "../common/cusolver_calls.h"
 #include "theon/backend/cuda_solver.h"
 
@@ -18,24 +15,8 @@ namespace theon::cuda::solver {
 
 namespace {
 
-#define THEON_LAPACK_CALL(T, name, ...)     \
-  do {                                      \
-    if constexpr (std::is_same_v<T, float>) \
-      s##name##_(__VA_ARGS__);              \
-    else                                    \
-      d##name##_(__VA_ARGS__);              \
-  } while (0)
-
-template <class F>
-void visit(DType d, const char* who, F&& f) {
-  if (d == DType::Float32)
-    f(float{});
-  else if (d == DType::Float64)
-    f(double{});
-  else
-    throw std::invalid_argument(std::string("[cuda solver] ") + who + ": dtype " +
-                                std::string(dtype_name(d)) + " (float32 or float64 expected)");
-}
+using linalg_detail::with_workspace;
+using linalg_detail::with_workspaces;
 
 // A size or leading dimension as the 32-bit int both LAPACK and cuSOLVER take.
 int dim(int64_t v, const char* who) {
@@ -45,19 +26,15 @@ int dim(int64_t v, const char* who) {
   return int(v);
 }
 
-int lwork_of(double query) {
-  return std::max(1, int(query));
-}
-
 }  // namespace
 
 void getrf(DeviceRuntime& rt, DType dtype, int64_t n64, void* a, int64_t lda64, int* ipiv,
            int* info) {
   const int n = dim(n64, "getrf"), lda = dim(lda64, "getrf");
   if (!rt.emulated()) return detail::cusolver_getrf(rt.index(), dtype, n, a, lda, ipiv, info);
-  visit(dtype, "getrf", [&](auto t) {
+  detail::visit_solver_dtype(dtype, "getrf", [&](auto t) {
     using T = decltype(t);
-    THEON_LAPACK_CALL(T, getrf, &n, &n, static_cast<T*>(a), &lda, ipiv, info);
+    THEON_LAPACK(T, getrf, &n, &n, static_cast<T*>(a), &lda, ipiv, info);
   });
 }
 
@@ -67,11 +44,11 @@ void getrs(DeviceRuntime& rt, DType dtype, bool trans, int64_t n64, int64_t nrhs
             ldb = dim(ldb64, "getrs");
   if (!rt.emulated())
     return detail::cusolver_getrs(rt.index(), dtype, trans, n, nrhs, a, lda, ipiv, b, ldb, info);
-  visit(dtype, "getrs", [&](auto t) {
+  detail::visit_solver_dtype(dtype, "getrs", [&](auto t) {
     using T = decltype(t);
     const char tr = trans ? 'T' : 'N';
-    THEON_LAPACK_CALL(T, getrs, &tr, &n, &nrhs, static_cast<const T*>(a), &lda, ipiv,
-                      static_cast<T*>(b), &ldb, info, 1);
+    THEON_LAPACK(T, getrs, &tr, &n, &nrhs, static_cast<const T*>(a), &lda, ipiv, static_cast<T*>(b),
+                 &ldb, info, 1);
   });
 }
 
@@ -79,10 +56,10 @@ void potrf(DeviceRuntime& rt, DType dtype, bool lower, int64_t n64, void* a, int
            int* info) {
   const int n = dim(n64, "potrf"), lda = dim(lda64, "potrf");
   if (!rt.emulated()) return detail::cusolver_potrf(rt.index(), dtype, lower, n, a, lda, info);
-  visit(dtype, "potrf", [&](auto t) {
+  detail::visit_solver_dtype(dtype, "potrf", [&](auto t) {
     using T = decltype(t);
     const char uplo = lower ? 'L' : 'U';
-    THEON_LAPACK_CALL(T, potrf, &uplo, &n, static_cast<T*>(a), &lda, info, 1);
+    THEON_LAPACK(T, potrf, &uplo, &n, static_cast<T*>(a), &lda, info, 1);
   });
 }
 
@@ -92,11 +69,11 @@ void potrs(DeviceRuntime& rt, DType dtype, bool lower, int64_t n64, int64_t nrhs
             ldb = dim(ldb64, "potrs");
   if (!rt.emulated())
     return detail::cusolver_potrs(rt.index(), dtype, lower, n, nrhs, a, lda, b, ldb, info);
-  visit(dtype, "potrs", [&](auto t) {
+  detail::visit_solver_dtype(dtype, "potrs", [&](auto t) {
     using T = decltype(t);
     const char uplo = lower ? 'L' : 'U';
-    THEON_LAPACK_CALL(T, potrs, &uplo, &n, &nrhs, static_cast<const T*>(a), &lda,
-                      static_cast<T*>(b), &ldb, info, 1);
+    THEON_LAPACK(T, potrs, &uplo, &n, &nrhs, static_cast<const T*>(a), &lda, static_cast<T*>(b),
+                 &ldb, info, 1);
   });
 }
 
@@ -104,21 +81,15 @@ void syevd(DeviceRuntime& rt, DType dtype, bool lower, int64_t n64, void* a, int
            int* info) {
   const int n = dim(n64, "syevd"), lda = dim(lda64, "syevd");
   if (!rt.emulated()) return detail::cusolver_syevd(rt.index(), dtype, lower, n, a, lda, w, info);
-  visit(dtype, "syevd", [&](auto t) {
+  detail::visit_solver_dtype(dtype, "syevd", [&](auto t) {
     using T = decltype(t);
     const char jobz = 'V', uplo = lower ? 'L' : 'U';
     T* pa = static_cast<T*>(a);
     T* pw = static_cast<T*>(w);
-    int lwork = -1, liwork = -1, iquery = 0;
-    T query = 0;
-    THEON_LAPACK_CALL(T, syevd, &jobz, &uplo, &n, pa, &lda, pw, &query, &lwork, &iquery, &liwork,
-                      info, 1, 1);
-    lwork = lwork_of(double(query));
-    liwork = std::max(1, iquery);
-    std::vector<T> work(static_cast<size_t>(lwork));
-    std::vector<int> iwork(static_cast<size_t>(liwork));
-    THEON_LAPACK_CALL(T, syevd, &jobz, &uplo, &n, pa, &lda, pw, work.data(), &lwork, iwork.data(),
-                      &liwork, info, 1, 1);
+    with_workspaces<T>([&](T* work, int* lwork, int* iwork, int* liwork) {
+      THEON_LAPACK(T, syevd, &jobz, &uplo, &n, pa, &lda, pw, work, lwork, iwork, liwork, info, 1,
+                   1);
+    });
   });
 }
 
@@ -126,16 +97,13 @@ void geqrf(DeviceRuntime& rt, DType dtype, int64_t m64, int64_t n64, void* a, in
            void* tau, int* info) {
   const int m = dim(m64, "geqrf"), n = dim(n64, "geqrf"), lda = dim(lda64, "geqrf");
   if (!rt.emulated()) return detail::cusolver_geqrf(rt.index(), dtype, m, n, a, lda, tau, info);
-  visit(dtype, "geqrf", [&](auto t) {
+  detail::visit_solver_dtype(dtype, "geqrf", [&](auto t) {
     using T = decltype(t);
     T* pa = static_cast<T*>(a);
     T* pt = static_cast<T*>(tau);
-    int lwork = -1;
-    T query = 0;
-    THEON_LAPACK_CALL(T, geqrf, &m, &n, pa, &lda, pt, &query, &lwork, info);
-    lwork = lwork_of(double(query));
-    std::vector<T> work(static_cast<size_t>(lwork));
-    THEON_LAPACK_CALL(T, geqrf, &m, &n, pa, &lda, pt, work.data(), &lwork, info);
+    with_workspace<T>([&](T* work, int* lwork) {
+      THEON_LAPACK(T, geqrf, &m, &n, pa, &lda, pt, work, lwork, info);
+    });
   });
 }
 
@@ -144,16 +112,13 @@ void orgqr(DeviceRuntime& rt, DType dtype, int64_t m64, int64_t n64, int64_t k64
   const int m = dim(m64, "orgqr"), n = dim(n64, "orgqr"), k = dim(k64, "orgqr"),
             lda = dim(lda64, "orgqr");
   if (!rt.emulated()) return detail::cusolver_orgqr(rt.index(), dtype, m, n, k, a, lda, tau, info);
-  visit(dtype, "orgqr", [&](auto t) {
+  detail::visit_solver_dtype(dtype, "orgqr", [&](auto t) {
     using T = decltype(t);
     T* pa = static_cast<T*>(a);
     const T* pt = static_cast<const T*>(tau);
-    int lwork = -1;
-    T query = 0;
-    THEON_LAPACK_CALL(T, orgqr, &m, &n, &k, pa, &lda, pt, &query, &lwork, info);
-    lwork = lwork_of(double(query));
-    std::vector<T> work(static_cast<size_t>(lwork));
-    THEON_LAPACK_CALL(T, orgqr, &m, &n, &k, pa, &lda, pt, work.data(), &lwork, info);
+    with_workspace<T>([&](T* work, int* lwork) {
+      THEON_LAPACK(T, orgqr, &m, &n, &k, pa, &lda, pt, work, lwork, info);
+    });
   });
 }
 
@@ -169,7 +134,7 @@ void gesvd(DeviceRuntime& rt, DType dtype, char job, int64_t m64, int64_t n64, v
                                 job);
   if (!rt.emulated())
     return detail::cusolver_gesvd(rt.index(), dtype, job, m, n, a, lda, s, u, ldu, vt, ldvt, info);
-  visit(dtype, "gesvd", [&](auto t) {
+  detail::visit_solver_dtype(dtype, "gesvd", [&](auto t) {
     using T = decltype(t);
     // VT is n x n for 'S' too (m >= n), as cusolver.cpp asks for it.
     const char jobu = job, jobvt = job == 'N' ? 'N' : 'A';
@@ -178,14 +143,10 @@ void gesvd(DeviceRuntime& rt, DType dtype, char job, int64_t m64, int64_t n64, v
     T dummy[1] = {0};
     T* pu = job == 'N' ? dummy : static_cast<T*>(u);
     T* pv = job == 'N' ? dummy : static_cast<T*>(vt);
-    int lwork = -1;
-    T query = 0;
-    THEON_LAPACK_CALL(T, gesvd, &jobu, &jobvt, &m, &n, pa, &lda, ps, pu, &ldu, pv, &ldvt, &query,
-                      &lwork, info, 1, 1);
-    lwork = lwork_of(double(query));
-    std::vector<T> work(static_cast<size_t>(lwork));
-    THEON_LAPACK_CALL(T, gesvd, &jobu, &jobvt, &m, &n, pa, &lda, ps, pu, &ldu, pv, &ldvt,
-                      work.data(), &lwork, info, 1, 1);
+    with_workspace<T>([&](T* work, int* lwork) {
+      THEON_LAPACK(T, gesvd, &jobu, &jobvt, &m, &n, pa, &lda, ps, pu, &ldu, pv, &ldvt, work, lwork,
+                   info, 1, 1);
+    });
   });
 }
 
