@@ -73,12 +73,9 @@ void MatrixInverse::perform(const std::vector<Array>& in, std::vector<Array>& ou
       f_int info = 0;
       THEON_LAPACK(T, getrf, &n, &n, w.data_as<T>(), &lda, ipiv.data(), &info);
       if (info > 0) throw std::invalid_argument("[matrix_inverse] singular matrix");
-      T query = 0;
-      f_int lwork = -1;
-      THEON_LAPACK(T, getri, &n, w.data_as<T>(), &lda, ipiv.data(), &query, &lwork, &info);
-      lwork = lwork_of(query);
-      std::vector<T> work(static_cast<size_t>(lwork));
-      THEON_LAPACK(T, getri, &n, w.data_as<T>(), &lda, ipiv.data(), work.data(), &lwork, &info);
+      with_workspace<T>([&](T* work, f_int* lwork) {
+        THEON_LAPACK(T, getri, &n, w.data_as<T>(), &lda, ipiv.data(), work, lwork, &info);
+      });
       if (info > 0) throw std::invalid_argument("[matrix_inverse] singular matrix");
       store(matrix_at(r, batch, b), w);
     }
@@ -212,12 +209,9 @@ void solve_one(const std::string& kind, bool lower, bool unit, int trans, T* a, 
     if (info > 0) throw std::invalid_argument("[solve] singular matrix");
     THEON_LAPACK(T, getrs, &tr, &n, &k, a, &ld, ipiv.data(), b, &ld, &info, 1);
   } else if (kind == "sym" || kind == "her") {
-    T query = 0;
-    f_int lwork = -1;
-    THEON_LAPACK(T, sysv, &uplo, &n, &k, a, &ld, ipiv.data(), b, &ld, &query, &lwork, &info, 1);
-    lwork = lwork_of(query);
-    std::vector<T> work(static_cast<size_t>(lwork));
-    THEON_LAPACK(T, sysv, &uplo, &n, &k, a, &ld, ipiv.data(), b, &ld, work.data(), &lwork, &info, 1);
+    with_workspace<T>([&](T* work, f_int* lwork) {
+      THEON_LAPACK(T, sysv, &uplo, &n, &k, a, &ld, ipiv.data(), b, &ld, work, lwork, &info, 1);
+    });
     if (info > 0) throw std::invalid_argument("[solve] singular matrix");
   } else if (kind == "pos") {
     THEON_LAPACK(T, potrf, &uplo, &n, a, &ld, &info, 1);

@@ -60,16 +60,11 @@ void Eigh::perform(const std::vector<Array>& in, std::vector<Array>& out) const 
     const char jobz = 'V';
     for (int64_t b = 0; n > 0 && b < shape_size(batch); ++b) {
       Array w = colmajor(matrix_at(a, batch, b), dt), ev = Array::empty(dt, {n64});
-      f_int info = 0, lwork = -1, liwork = -1, iquery = 0;
-      T query = 0;
-      THEON_LAPACK(T, syevd, &jobz, &uplo_, &n, w.data_as<T>(), &lda, ev.data_as<T>(), &query, &lwork, &iquery,
-                   &liwork, &info, 1, 1);
-      lwork = lwork_of(query);
-      liwork = std::max<f_int>(1, iquery);
-      std::vector<T> work(static_cast<size_t>(lwork));
-      std::vector<f_int> iwork(static_cast<size_t>(liwork));
-      THEON_LAPACK(T, syevd, &jobz, &uplo_, &n, w.data_as<T>(), &lda, ev.data_as<T>(), work.data(), &lwork,
-                   iwork.data(), &liwork, &info, 1, 1);
+      f_int info = 0;
+      with_workspaces<T>([&](T* work, f_int* lwork, f_int* iwork, f_int* liwork) {
+        THEON_LAPACK(T, syevd, &jobz, &uplo_, &n, w.data_as<T>(), &lda, ev.data_as<T>(), work, lwork, iwork,
+                     liwork, &info, 1, 1);
+      });
       if (info > 0) throw std::runtime_error("[eigh] eigenvalues did not converge");
       matrix_at(W, batch, b).assign(ev);
       store(matrix_at(V, batch, b), w);
@@ -118,14 +113,11 @@ void QR::perform(const std::vector<Array>& in, std::vector<Array>& out) const {
     for (int64_t b = 0; b < shape_size(batch); ++b) {
       Array w = colmajor(matrix_at(a, batch, b), dt);
       std::vector<T> tau(static_cast<size_t>(std::max<f_int>(1, k)));
-      f_int info = 0, lwork = -1;
-      T query = 0;
-      if (k > 0) {
-        THEON_LAPACK(T, geqrf, &m, &n, w.data_as<T>(), &lda, tau.data(), &query, &lwork, &info);
-        lwork = lwork_of(query);
-        std::vector<T> work(static_cast<size_t>(lwork));
-        THEON_LAPACK(T, geqrf, &m, &n, w.data_as<T>(), &lda, tau.data(), work.data(), &lwork, &info);
-      }
+      f_int info = 0;
+      if (k > 0)
+        with_workspace<T>([&](T* work, f_int* lwork) {
+          THEON_LAPACK(T, geqrf, &m, &n, w.data_as<T>(), &lda, tau.data(), work, lwork, &info);
+        });
       const T* p = w.data_as<T>();
       Array rb = Array::zeros(dt, {r_rows, n64});
       T* pr = rb.data_as<T>();
@@ -139,11 +131,9 @@ void QR::perform(const std::vector<Array>& in, std::vector<Array>& out) const {
         for (int64_t j = 0; j < q_cols; ++j) pq[j * m64 + j] = 1;
       } else {
         std::copy(p, p + k64 * m64, pq);
-        lwork = -1;
-        THEON_LAPACK(T, orgqr, &m, &qc, &k, pq, &lda, tau.data(), &query, &lwork, &info);
-        lwork = lwork_of(query);
-        std::vector<T> work(static_cast<size_t>(lwork));
-        THEON_LAPACK(T, orgqr, &m, &qc, &k, pq, &lda, tau.data(), work.data(), &lwork, &info);
+        with_workspace<T>([&](T* work, f_int* lwork) {
+          THEON_LAPACK(T, orgqr, &m, &qc, &k, pq, &lda, tau.data(), work, lwork, &info);
+        });
       }
       store(matrix_at(Q, batch, b), qb);
     }
@@ -189,14 +179,11 @@ template <class T>
 void gesdd_one(char jobz, Array& w, f_int m, f_int n, T* s, T* u, f_int ldu, T* vt, f_int ldvt) {
   const f_int k = std::min(m, n), lda = std::max<f_int>(1, m);
   std::vector<f_int> iwork(static_cast<size_t>(std::max<f_int>(1, 8 * k)));
-  f_int info = 0, lwork = -1;
-  T query = 0;
-  THEON_LAPACK(T, gesdd, &jobz, &m, &n, w.data_as<T>(), &lda, s, u, &ldu, vt, &ldvt, &query, &lwork,
-               iwork.data(), &info, 1);
-  lwork = lwork_of(query);
-  std::vector<T> work(static_cast<size_t>(lwork));
-  THEON_LAPACK(T, gesdd, &jobz, &m, &n, w.data_as<T>(), &lda, s, u, &ldu, vt, &ldvt, work.data(), &lwork,
-               iwork.data(), &info, 1);
+  f_int info = 0;
+  with_workspace<T>([&](T* work, f_int* lwork) {
+    THEON_LAPACK(T, gesdd, &jobz, &m, &n, w.data_as<T>(), &lda, s, u, &ldu, vt, &ldvt, work, lwork,
+                 iwork.data(), &info, 1);
+  });
   if (info > 0) throw std::runtime_error("[svd] SVD did not converge");
 }
 }  // namespace
