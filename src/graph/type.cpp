@@ -23,7 +23,7 @@ bool TensorType::is_super(const TensorType& o) const {
   return true;
 }
 
-static std::string static_shape_str(const std::vector<int64_t>& s) {
+std::string static_shape_str(const std::vector<int64_t>& s) {
   std::string r = "(";
   for (size_t i = 0; i < s.size(); ++i) {
     if (i) r += ", ";

@@ -16,15 +16,6 @@ namespace theon {
 namespace {
 using namespace blas_operands;
 
-// "(3, ?)" — a static shape with unknown dims shown as '?'.
-std::string static_str(const std::vector<int64_t>& s) {
-  std::string r = "(";
-  for (size_t i = 0; i < s.size(); ++i)
-    r += (i ? ", " : "") + (s[i] < 0 ? std::string("?") : std::to_string(s[i]));
-  if (s.size() == 1) r += ",";
-  return r + ")";
-}
-
 void expect_two(const char* who, const std::vector<Var>& ins) {
   if (ins.size() != 2)
     throw std::invalid_argument(std::string("[") + who + "] expected 2 inputs, got " +
@@ -37,8 +28,8 @@ void check_aligned(const char* who, const std::vector<int64_t>& sa, const std::v
   for (size_t i = 0; i < axes_a.size(); ++i) {
     int64_t da = sa[axes_a[i]], db = sb[axes_b[i]];
     if (da >= 0 && db >= 0 && da != db)
-      throw std::invalid_argument(std::string("[") + who + "] shapes " + static_str(sa) + " and " +
-                                  static_str(sb) + " are not aligned: " + std::to_string(da) + " (dim " +
+      throw std::invalid_argument(std::string("[") + who + "] shapes " + static_shape_str(sa) + " and " +
+                                  static_shape_str(sb) + " are not aligned: " + std::to_string(da) + " (dim " +
                                   std::to_string(axes_a[i]) + ") != " + std::to_string(db) + " (dim " +
                                   std::to_string(axes_b[i]) + ")");
   }
@@ -303,8 +294,8 @@ std::vector<int64_t> static_batch(const std::vector<int64_t>& a, const std::vect
     if (x == 1) r[i] = y;
     else if (y == 1) r[i] = x;
     else if (x >= 0 && y >= 0 && x != y)
-      throw std::invalid_argument("[matmul] batch dimensions of shapes " + static_str(fa) + " and " +
-                                  static_str(fb) + " cannot be broadcast together");
+      throw std::invalid_argument("[matmul] batch dimensions of shapes " + static_shape_str(fa) + " and " +
+                                  static_shape_str(fb) + " cannot be broadcast together");
     else r[i] = x >= 0 ? x : y;
   }
   return r;
@@ -387,8 +378,8 @@ std::vector<TensorType> BatchedDot::infer_type(const std::vector<Var>& ins) cons
                                 ta.str() + " and " + tb.str());
   if (ta.shape[0] >= 0 && tb.shape[0] >= 0 && ta.shape[0] != tb.shape[0])
     throw std::invalid_argument("[batched_dot] batch sizes differ: " + std::to_string(ta.shape[0]) +
-                                " != " + std::to_string(tb.shape[0]) + " (shapes " + static_str(ta.shape) +
-                                " and " + static_str(tb.shape) + ")");
+                                " != " + std::to_string(tb.shape[0]) + " (shapes " + static_shape_str(ta.shape) +
+                                " and " + static_shape_str(tb.shape) + ")");
   std::vector<int> ax_a{ta.ndim() - 1}, ax_b{1 + dot_axis_b(tb.ndim() - 1)};
   check_aligned("batched_dot", ta.shape, tb.shape, ax_a, ax_b);
   std::vector<int64_t> shp{ta.shape[0] >= 0 ? ta.shape[0] : tb.shape[0]};

@@ -16,13 +16,6 @@ namespace theon {
 
 namespace {
 
-std::string static_shape_str(const std::vector<int64_t>& s) {
-  std::string r = "(";
-  for (size_t i = 0; i < s.size(); ++i)
-    r += (i ? ", " : "") + (s[i] == kUnknownDim ? std::string("?") : std::to_string(s[i]));
-  return r + (s.size() == 1 ? ",)" : ")");
-}
-
 void expect_int_scalar(const std::string& who, const Var& v, const std::string& what) {
   if (v.ndim() != 0 || !is_integer(v.dtype()))
     throw std::invalid_argument("[" + who + "] " + what + " must be an integer scalar, got " +

@@ -10,13 +10,6 @@ namespace theon {
 
 namespace {
 
-std::string static_shape_str(const std::vector<int64_t>& s) {
-  std::string r = "(";
-  for (size_t i = 0; i < s.size(); ++i)
-    r += (i ? ", " : "") + (s[i] == kUnknownDim ? std::string("?") : std::to_string(s[i]));
-  return r + (s.size() == 1 ? ",)" : ")");
-}
-
 std::string dim_mismatch(const std::string& who, int d, size_t i0, int64_t s0, size_t i1,
                          int64_t s1, const std::string& shape0, const std::string& shape1) {
   return "[" + who +

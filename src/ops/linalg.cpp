@@ -40,7 +40,7 @@ DType LinalgOp::check_matrix(const Var& x, bool square) const {
   int64_t r = t.shape[t.ndim() - 2], c = t.shape[t.ndim() - 1];
   if (square && r >= 0 && c >= 0 && r != c)
     throw std::invalid_argument("[" + who + "] last 2 dimensions of the array must be square, got shape " +
-                                static_str(t.shape));
+                                static_shape_str(t.shape));
   return linalg_dtype(t.dtype, who.c_str());
 }
 
@@ -184,8 +184,9 @@ std::vector<TensorType> Solve::infer_type(const std::vector<Var>& ins) const {
   if (tb.ndim() == 0) throw std::invalid_argument("[solve] b must be a vector or a (stack of) matrix, got " + tb.str());
   const int64_t n = ta.shape.back(), bn = tb.shape[tb.ndim() == 1 ? 0 : tb.ndim() - 2];
   if (n >= 0 && bn >= 0 && n != bn)
-    throw std::invalid_argument("[solve] shapes " + static_str(ta.shape) + " and " + static_str(tb.shape) +
-                                " are not aligned: a has " + std::to_string(n) + " rows, b has " + std::to_string(bn));
+    throw std::invalid_argument("[solve] shapes " + static_shape_str(ta.shape) + " and " +
+                                static_shape_str(tb.shape) + " are not aligned: a has " + std::to_string(n) +
+                                " rows, b has " + std::to_string(bn));
   if (tb.ndim() == 1) {
     auto s = batch_of(ta.shape, 1);
     if (s.back() < 0) s.back() = bn;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "blas_lapack.h"
+#include "theon/graph/type.h"
 #include "theon/runtime/array.h"
 
 namespace theon::linalg_detail {
@@ -91,15 +92,6 @@ inline f_int to_fint(int64_t n, const char* who) {
 
 namespace theon::linalg_detail {
 
-// "(3, ?)" — a static shape with unknown dims shown as '?'.
-inline std::string static_str(const std::vector<int64_t>& s) {
-  std::string r = "(";
-  for (size_t i = 0; i < s.size(); ++i)
-    r += (i ? ", " : "") + (s[i] < 0 ? std::string("?") : std::to_string(s[i]));
-  if (s.size() == 1) r += ",";
-  return r + ")";
-}
-
 // Broadcast of two static batch shapes (-1 unknown); throws naming `who`.
 inline std::vector<int64_t> broadcast_static(const std::vector<int64_t>& a, const std::vector<int64_t>& b,
                                              const std::string& who) {
@@ -110,8 +102,8 @@ inline std::vector<int64_t> broadcast_static(const std::vector<int64_t>& a, cons
     if (x == 1) r[i] = y;
     else if (y == 1) r[i] = x;
     else if (x >= 0 && y >= 0 && x != y)
-      throw std::invalid_argument("[" + who + "] batch shapes " + static_str(a) + " and " + static_str(b) +
-                                  " cannot be broadcast together");
+      throw std::invalid_argument("[" + who + "] batch shapes " + static_shape_str(a) + " and " +
+                                  static_shape_str(b) + " cannot be broadcast together");
     else r[i] = x >= 0 ? x : y;
   }
   return r;

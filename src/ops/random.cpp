@@ -39,12 +39,6 @@ bool broadcasts_param(RandomDist d) {
          d == RandomDist::Integers;
 }
 
-std::string static_shape_str(const std::vector<int64_t>& s) {
-  std::string r = "(";
-  for (size_t i = 0; i < s.size(); ++i)
-    r += (i ? ", " : "") + (s[i] < 0 ? std::string("?") : std::to_string(s[i]));
-  return r + (s.size() == 1 ? ",)" : ")");
-}
 }  // namespace
 
 RandomOp::RandomOp(RandomDist dist, DType dtype, int ndim, bool replace, bool has_p)

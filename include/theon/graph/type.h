@@ -41,4 +41,8 @@ struct TensorType {
   Array filter(const Array& value, bool allow_downcast, const std::string& what) const;
 };
 
+// "(3, ?)": a static shape as a Python tuple, unknown dims shown as '?' ("(3,)"
+// for one dim), for messages.
+std::string static_shape_str(const std::vector<int64_t>& shape);
+
 }  // namespace theon
