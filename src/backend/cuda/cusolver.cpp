@@ -64,6 +64,17 @@ struct Workspace {
   T* p_;
 };
 
+// Runs a routine that takes a workspace: size(&lwork) (its <name>_bufferSize),
+// then run(work, lwork) with a workspace of lwork elements of T.
+template <class T, class Size, class Run>
+void with_workspace(int device, const char* name, Size&& size, Run&& run) {
+  int lwork = 0;
+  if (cusolverStatus_t s = size(&lwork); s != CUSOLVER_STATUS_SUCCESS)
+    check_status(s, (std::string(name) + "_bufferSize").c_str());
+  Workspace<T> work(device, lwork);
+  check_status(run(work.get(), lwork), name);
+}
+
 cublasFillMode_t fill(bool lower) {
   return lower ? CUBLAS_FILL_MODE_LOWER : CUBLAS_FILL_MODE_UPPER;
 }
@@ -85,10 +96,10 @@ void cusolver_getrf(int device, DType dtype, int n, void* a, int lda, int* ipiv,
     using T = decltype(t);
     cusolverDnHandle_t h = handle(device);
     T* pa = static_cast<T*>(a);
-    int lwork = 0;
-    check_status(THEON_CUSOLVER(T, getrf_bufferSize, h, n, n, pa, lda, &lwork), "getrf_bufferSize");
-    Workspace<T> work(device, lwork);
-    check_status(THEON_CUSOLVER(T, getrf, h, n, n, pa, lda, work.get(), ipiv, info), "getrf");
+    with_workspace<T>(
+        device, "getrf",
+        [&](int* lwork) { return THEON_CUSOLVER(T, getrf_bufferSize, h, n, n, pa, lda, lwork); },
+        [&](T* work, int) { return THEON_CUSOLVER(T, getrf, h, n, n, pa, lda, work, ipiv, info); });
   });
 }
 
@@ -108,12 +119,14 @@ void cusolver_potrf(int device, DType dtype, bool lower, int n, void* a, int lda
     using T = decltype(t);
     cusolverDnHandle_t h = handle(device);
     T* pa = static_cast<T*>(a);
-    int lwork = 0;
-    check_status(THEON_CUSOLVER(T, potrf_bufferSize, h, fill(lower), n, pa, lda, &lwork),
-                 "potrf_bufferSize");
-    Workspace<T> work(device, lwork);
-    check_status(THEON_CUSOLVER(T, potrf, h, fill(lower), n, pa, lda, work.get(), lwork, info),
-                 "potrf");
+    with_workspace<T>(
+        device, "potrf",
+        [&](int* lwork) {
+          return THEON_CUSOLVER(T, potrf_bufferSize, h, fill(lower), n, pa, lda, lwork);
+        },
+        [&](T* work, int lwork) {
+          return THEON_CUSOLVER(T, potrf, h, fill(lower), n, pa, lda, work, lwork, info);
+        });
   });
 }
 
@@ -133,14 +146,16 @@ void cusolver_syevd(int device, DType dtype, bool lower, int n, void* a, int lda
     using T = decltype(t);
     cusolverDnHandle_t h = handle(device);
     T *pa = static_cast<T*>(a), *pw = static_cast<T*>(w);
-    int lwork = 0;
-    check_status(THEON_CUSOLVER(T, syevd_bufferSize, h, CUSOLVER_EIG_MODE_VECTOR, fill(lower), n,
-                                pa, lda, pw, &lwork),
-                 "syevd_bufferSize");
-    Workspace<T> work(device, lwork);
-    check_status(THEON_CUSOLVER(T, syevd, h, CUSOLVER_EIG_MODE_VECTOR, fill(lower), n, pa, lda, pw,
-                                work.get(), lwork, info),
-                 "syevd");
+    with_workspace<T>(
+        device, "syevd",
+        [&](int* lwork) {
+          return THEON_CUSOLVER(T, syevd_bufferSize, h, CUSOLVER_EIG_MODE_VECTOR, fill(lower), n,
+                                pa, lda, pw, lwork);
+        },
+        [&](T* work, int lwork) {
+          return THEON_CUSOLVER(T, syevd, h, CUSOLVER_EIG_MODE_VECTOR, fill(lower), n, pa, lda, pw,
+                                work, lwork, info);
+        });
   });
 }
 
@@ -149,12 +164,13 @@ void cusolver_geqrf(int device, DType dtype, int m, int n, void* a, int lda, voi
     using T = decltype(t);
     cusolverDnHandle_t h = handle(device);
     T* pa = static_cast<T*>(a);
-    int lwork = 0;
-    check_status(THEON_CUSOLVER(T, geqrf_bufferSize, h, m, n, pa, lda, &lwork), "geqrf_bufferSize");
-    Workspace<T> work(device, lwork);
-    check_status(
-        THEON_CUSOLVER(T, geqrf, h, m, n, pa, lda, static_cast<T*>(tau), work.get(), lwork, info),
-        "geqrf");
+    with_workspace<T>(
+        device, "geqrf",
+        [&](int* lwork) { return THEON_CUSOLVER(T, geqrf_bufferSize, h, m, n, pa, lda, lwork); },
+        [&](T* work, int lwork) {
+          return THEON_CUSOLVER(T, geqrf, h, m, n, pa, lda, static_cast<T*>(tau), work, lwork,
+                                info);
+        });
   });
 }
 
@@ -165,12 +181,14 @@ void cusolver_orgqr(int device, DType dtype, int m, int n, int k, void* a, int l
     cusolverDnHandle_t h = handle(device);
     T* pa = static_cast<T*>(a);
     const T* pt = static_cast<const T*>(tau);
-    int lwork = 0;
-    check_status(THEON_CUSOLVER(T, orgqr_bufferSize, h, m, n, k, pa, lda, pt, &lwork),
-                 "orgqr_bufferSize");
-    Workspace<T> work(device, lwork);
-    check_status(THEON_CUSOLVER(T, orgqr, h, m, n, k, pa, lda, pt, work.get(), lwork, info),
-                 "orgqr");
+    with_workspace<T>(
+        device, "orgqr",
+        [&](int* lwork) {
+          return THEON_CUSOLVER(T, orgqr_bufferSize, h, m, n, k, pa, lda, pt, lwork);
+        },
+        [&](T* work, int lwork) {
+          return THEON_CUSOLVER(T, orgqr, h, m, n, k, pa, lda, pt, work, lwork, info);
+        });
   });
 }
 
@@ -179,16 +197,17 @@ void cusolver_gesvd(int device, DType dtype, char job, int m, int n, void* a, in
   visit_solver_dtype(dtype, "gesvd", [&](auto t) {
     using T = decltype(t);
     cusolverDnHandle_t h = handle(device);
-    int lwork = 0;
-    check_status(THEON_CUSOLVER(T, gesvd_bufferSize, h, m, n, &lwork), "gesvd_bufferSize");
-    Workspace<T> work(device, lwork);
     // VT is n x n for 'S' too (m >= n), so jobvt 'A' there.
     const signed char jobu = static_cast<signed char>(job);
     const signed char jobvt = static_cast<signed char>(job == 'N' ? 'N' : 'A');
-    check_status(THEON_CUSOLVER(T, gesvd, h, jobu, jobvt, m, n, static_cast<T*>(a), lda,
+    with_workspace<T>(
+        device, "gesvd",
+        [&](int* lwork) { return THEON_CUSOLVER(T, gesvd_bufferSize, h, m, n, lwork); },
+        [&](T* work, int lwork) {
+          return THEON_CUSOLVER(T, gesvd, h, jobu, jobvt, m, n, static_cast<T*>(a), lda,
                                 static_cast<T*>(s), static_cast<T*>(u), ldu, static_cast<T*>(vt),
-                                ldvt, work.get(), lwork, static_cast<T*>(nullptr), info),
-                 "gesvd");
+                                ldvt, work, lwork, static_cast<T*>(nullptr), info);
+        });
   });
 }
 
