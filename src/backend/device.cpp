@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "theon/backend/cuda.h"
+#include "theon/backend/cuda_device.h"
 #include "theon/config.h"
 
 namespace theon {
@@ -53,10 +54,15 @@ Device function_device(const std::string& requested) {
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(std::string("[function] ") + e.what());
   }
-  require_device(d, "function");
-  if (d.kind == Device::Kind::CUDA)
-    throw DeviceUnavailable("[function] device '" + d.str() + "' (" + cuda::device_name(d.index) +
-                            "): theon cannot run compiled graphs on CUDA yet; use device='cpu'");
+  if (d.kind == Device::Kind::CPU) return d;
+  // The emulator serves cuda:0 without a GPU; otherwise the GPU must be usable.
+  if (!cuda::emulation()) require_device(d, "function");
+  try {
+    cuda::device_runtime(d.index);
+  } catch (const DeviceUnavailable& e) {
+    const std::string what = e.what();
+    throw DeviceUnavailable(what.rfind("[function]", 0) == 0 ? what : "[function] " + what);
+  }
   return d;
 }
 

@@ -114,6 +114,21 @@ class Function:
         """The compiled (optimized) graph as text."""
         return self._core.debugprint(print_type, depth, ids)
 
+    @property
+    def device(self):
+        """The device it runs on: 'cpu' or 'cuda:N'."""
+        return self._core.device
+
+    def transfer_stats(self):
+        """Host <-> device copies of a CUDA function, all calls so far:
+        ``{'uploads', 'downloads', 'upload_bytes', 'download_bytes'}`` (zeros on the CPU)."""
+        u, d, ub, db = self._core.transfer_stats()
+        return {"uploads": u, "downloads": d, "upload_bytes": ub, "download_bytes": db}
+
+    def cpu_fallback_ops(self):
+        """The ops of a CUDA function that run on the CPU (``config.allow_cpu_fallback``)."""
+        return list(self._core.cpu_fallback_ops())
+
     def __call__(self, *args, **kwargs):
         out = self._core(*args, **kwargs)
         return out[0] if self._single else out
