@@ -54,7 +54,7 @@ DeviceProgram::DeviceProgram(const Function& f, const Device& device)
       need_[k].assign(n_in, Need::Either);  // metadata only: no copy either way
     } else if (dynamic_cast<const MakeVector*>(&op) ||
                (std::all_of(st.node->outputs.begin(), st.node->outputs.end(),
-                            [](const Var& o) { return is_int_scalar(o.type()); }) &&
+                            [](const auto& o) { return is_int_scalar(o.type); }) &&
                 inputs_on_host())) {
       need_[k].assign(n_in, Need::Host);
     } else if (const cuda::DeviceKernel* kern = cuda::find_device_kernel(op)) {

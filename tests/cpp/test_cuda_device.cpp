@@ -5,6 +5,7 @@
 #include <theon/theon.h>
 
 #include "theon/backend/cuda.h"
+#include "theon/backend/cuda_device.h"
 #include "theon/backend/device.h"
 
 namespace theon {
@@ -120,8 +121,9 @@ TEST(DeviceFunction, ConfigDeviceIsTheDefaultAndAnExplicitCpuOverridesIt) {
   config().device = "cpu";
   EXPECT_EQ(compile_error(""), "");
   config().device = "cuda";
-  if (!cuda::is_available() && !cuda::emulation())
+  if (!cuda::is_available() && !cuda::emulation()) {
     EXPECT_EQ(compile_error("").rfind("DeviceUnavailable: [function] device 'cuda:0'", 0), 0u);
+  }
   EXPECT_EQ(compile_error("cpu"), "");  // per-function device wins over config.device
   Var x = vector(DType::Float64, "x");
   FunctionOptions o;
