@@ -36,6 +36,11 @@ Device parse_device(std::string_view text) {
 
 void require_device(const Device& device, const std::string& who) {
   if (device.kind == Device::Kind::CPU) return;
+  if (cuda::emulation()) {  // the host emulator serves cuda:0 whether or not there is a GPU
+    if (device.index == 0) return;
+    throw DeviceUnavailable("[" + who + "] device '" + device.str() +
+                            "' is not usable: the CUDA emulator has only device cuda:0");
+  }
   const std::string why = cuda::unavailable_reason();
   if (!why.empty())
     throw DeviceUnavailable("[" + who + "] device '" + device.str() + "' is not usable: " + why);
@@ -54,9 +59,8 @@ Device function_device(const std::string& requested) {
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(std::string("[function] ") + e.what());
   }
+  require_device(d, "function");
   if (d.kind == Device::Kind::CPU) return d;
-  // The emulator serves cuda:0 without a GPU; otherwise the GPU must be usable.
-  if (!cuda::emulation()) require_device(d, "function");
   try {
     cuda::device_runtime(d.index);
   } catch (const DeviceUnavailable& e) {

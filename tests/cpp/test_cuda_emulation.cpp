@@ -1,6 +1,6 @@
 // The generated CUDA kernels run on the host: the same CUDA C text, compiled
-// by the system C++ compiler as host code (THEON_HOST_EMULATION plus a few
-// definitions for CUDA's built-ins), is run over arrays and compared with the
+// by the system C++ compiler as host code (the CUDA emulator's harness and
+// host compiler, src/backend/cuda/emulator/), is run over arrays and compared with the
 // CPU's Composite on every op of the table in every dtype, the mixed-dtype
 // program, broadcast and transposed (strided) operands. This checks the code
 // generator's semantics (conversions, integer rules, NaN handling, indexing,
@@ -8,125 +8,44 @@
 // library and the PTX float16 conversion. Skips when no C++ compiler is on PATH.
 #include <dlfcn.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <cmath>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
+#include <cstring>
 #include <limits>
 #include <random>
 
-#include "../../src/ops/special_math.h"
+#include "../../src/backend/cuda/emulator/host_compiler.h"
 #include "cuda_test_programs.h"
 
 namespace theon::testing {
 namespace {
 
-const char* kHarness = R"(#include <cmath>
-#include <cstdint>
-#include <cstring>
-using namespace std;
-#define __device__
-#define __forceinline__ inline
-#define __global__
-#define __restrict__ __restrict
-struct HostDim3 { unsigned x; };
-static const HostDim3 blockIdx{0}, threadIdx{0}, blockDim{1}, gridDim{1};
-inline float __int_as_float(int i) { float f; memcpy(&f, &i, 4); return f; }
-inline float __uint_as_float(unsigned i) { float f; memcpy(&f, &i, 4); return f; }
-inline unsigned __float_as_uint(float f) { unsigned i; memcpy(&i, &f, 4); return i; }
-inline double __longlong_as_double(long long i) { double d; memcpy(&d, &i, 8); return d; }
-inline int atomicCAS(int* p, int cmp, int val) { int old = *p; if (old == cmp) *p = val; return old; }
-static float (*theon_h2f)(uint16_t);
-static uint16_t (*theon_f2h)(float);
-static double (*theon_erfinv)(double);
-static double (*theon_erfcinv)(double);
-inline double erfinv(double x) { return theon_erfinv(x); }
-inline double erfcinv(double x) { return theon_erfcinv(x); }
-extern "C" void theon_set_hooks(float (*h2f)(uint16_t), uint16_t (*f2h)(float), double (*ei)(double), double (*eci)(double)) {
-  theon_h2f = h2f; theon_f2h = f2h; theon_erfinv = ei; theon_erfcinv = eci;
-}
-)";
-
-float h2f(uint16_t b) {
-  return float16::to_float(b);
-}
-uint16_t f2h(float f) {
-  return float16::from_float(f);
-}
-double erfinv_ref(double x) {
-  return detail::special::erfinv(x);
-}
-double erfcinv_ref(double x) {
-  return detail::special::erfcinv(x);
-}
-
-std::string find_compiler() {
-  std::vector<std::string> names;
-  if (const char* cxx = std::getenv("CXX"); cxx && *cxx) names.push_back(cxx);
-  for (const char* n : {"c++", "g++", "clang++"}) names.push_back(n);
-  for (const std::string& n : names)
-    if (std::system(("command -v " + n + " >/dev/null 2>&1").c_str()) == 0) return n;
-  return "";
-}
-
-// The programs' kernels compiled into a shared library and loaded.
+// The programs' kernels compiled into one shared library by the emulator's host compiler.
 struct HostKernels {
-  std::filesystem::path dir;
   void* lib = nullptr;
   std::string error;
 
   explicit HostKernels(const std::vector<std::shared_ptr<Composite>>& programs) {
-    const std::string cxx = find_compiler();
-    if (cxx.empty()) {
+    if (cuda::detail::host_compiler().empty()) {
       error = "no C++ compiler on PATH";
       return;
     }
-    dir = std::filesystem::temp_directory_path() /
-          ("theon_emul_" + std::to_string(::getpid()) + "_" +
-           std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    std::filesystem::create_directories(dir);
-    std::string src = kHarness;
+    std::string src = cuda::detail::emulator_harness();
     for (size_t k = 0; k < programs.size(); ++k) {
       const std::string name = "k" + std::to_string(k);
       src += "namespace p" + std::to_string(k) + " {\n" +
              cuda::fused_kernel_source(*programs[k], name).source;
-      src +=
-          "float to_f32(f16 h) { return theon_h2f(h.b); }\n"
-          "template <> f16 from_f32<f16>(float f) { f16 r; r.b = theon_f2h(f); return r; }\n"
-          "extern \"C\" void run_" +
-          name +
-          "(const long long* w, int strided) {\n"
-          "  Args a; memcpy(a.w, w, sizeof a.w);\n"
-          "  if (strided) " +
-          name + "_strided(a); else " + name + "_contig(a);\n}\n}\n";
+      src += "extern \"C\" void run_" + name +
+             "(const long long* w, int strided) {\n"
+             "  Args a; memcpy(a.w, w, sizeof a.w);\n"
+             "  if (strided) " +
+             name + "_strided(a); else " + name + "_contig(a);\n}\n}\n";
     }
-    const auto cpp = dir / "kernels.cpp", so = dir / "kernels.so", log = dir / "log.txt";
-    std::ofstream(cpp) << src;
-    const std::string cmd = cxx + " -std=c++17 -O1 -w -shared -fPIC -DTHEON_HOST_EMULATION -o " +
-                            so.string() + " " + cpp.string() + " >" + log.string() + " 2>&1";
-    if (std::system(cmd.c_str()) != 0) {
-      std::ifstream in(log);
-      error = "host compile failed: " +
-              std::string(std::istreambuf_iterator<char>(in), {}).substr(0, 3000);
-      return;
+    try {
+      lib = cuda::detail::load_host_library(src, "the table's fused kernels");
+    } catch (const std::runtime_error& e) {
+      error = e.what();
     }
-    lib = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-      error = std::string("dlopen: ") + dlerror();
-      return;
-    }
-    auto set =
-        reinterpret_cast<void (*)(float (*)(uint16_t), uint16_t (*)(float), double (*)(double),
-                                  double (*)(double))>(dlsym(lib, "theon_set_hooks"));
-    set(h2f, f2h, erfinv_ref, erfcinv_ref);
-  }
-  ~HostKernels() {
-    if (lib) dlclose(lib);
-    std::error_code ec;
-    if (!dir.empty()) std::filesystem::remove_all(dir, ec);
   }
 
   // Runs program k over `shape`: inputs and outputs may be any views of that shape (broadcast

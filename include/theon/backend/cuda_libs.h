@@ -39,7 +39,14 @@ struct Conv2dShape {
 // y (n, k, out_h, out_w) = conv(x, w), contiguous device arrays of `dtype`
 // (float16, bfloat16, float32, float64). The algorithm is chosen by cuDNN's
 // heuristics once per shape and dtype and remembered.
+// float32 uses tensor cores (TF32) only with MathMode::tf32.
 void conv2d_forward(int device, const Conv2dShape& shape, DType dtype, const void* x, const void* w,
-                    void* y);
+                    void* y, MathMode mode = MathMode::exact);
+// The gradients: dx (n, c, h, w) from dy (n, k, out_h, out_w) and w, and
+// dw (k, c / groups, r, s) from x and dy; both overwrite their output.
+void conv2d_backward_data(int device, const Conv2dShape& shape, DType dtype, const void* dy,
+                          const void* w, void* dx, MathMode mode = MathMode::exact);
+void conv2d_backward_filter(int device, const Conv2dShape& shape, DType dtype, const void* x,
+                            const void* dy, void* dw, MathMode mode = MathMode::exact);
 
 }  // namespace theon::cuda

@@ -21,6 +21,14 @@ namespace theon::cuda {
 
 const char* fused_prelude() {
   return R"CUDA(// theon fused elementwise kernel
+// Dynamic shared memory of a kernel (sized by the launch): THEON_DYNAMIC_SHARED(float, buf);
+#ifndef THEON_DYNAMIC_SHARED
+#ifdef THEON_HOST_EMULATION  // the emulator's harness defines it (a per-thread buffer)
+#error "THEON_HOST_EMULATION without the emulator's harness"
+#else
+#define THEON_DYNAMIC_SHARED(T, name) extern __shared__ __align__(16) T name[]
+#endif
+#endif
 typedef signed char i8; typedef short i16; typedef int i32; typedef long long i64;
 typedef unsigned char u8; typedef unsigned short u16; typedef unsigned int u32; typedef unsigned long long u64;
 struct f16 { unsigned short b; };
@@ -71,9 +79,9 @@ template <class H> __device__ __forceinline__ H from_f32(float f);
 template <> __device__ __forceinline__ f16 from_f32<f16>(float f) {
   f16 h; asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h.b) : "f"(f)); return h;
 }
-#else  // the kernel compiled as host C++ (tests): the harness defines f16 <-> float
-__device__ float to_f32(f16 h);
-template <> __device__ f16 from_f32<f16>(float f);
+#else  // host C++ (the CUDA emulator): theon's conversions, through the harness's hooks
+inline float to_f32(f16 h) { return theon_h2f(h.b); }
+template <> inline f16 from_f32<f16>(float f) { f16 h; h.b = theon_f2h(f); return h; }
 #endif
 template <> __device__ __forceinline__ bf16 from_f32<bf16>(float f) {
   unsigned u = __float_as_uint(f);

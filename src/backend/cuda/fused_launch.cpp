@@ -11,15 +11,14 @@
 #include <mutex>
 
 #include "check.h"
+#include "kernel_loader.h"
 #include "theon/backend/cuda.h"
 #include "theon/backend/cuda_codegen.h"
 #include "theon/backend/cuda_memory.h"
 
 namespace theon::cuda {
 
-namespace {
-
-cudaKernel_t get_kernel(const CompiledKernel& image, const std::string& name, int device) {
+cudaKernel_t detail::load_kernel(const CompiledKernel& image, const std::string& name, int device) {
   static std::mutex mu;
   static auto* libs = new std::map<std::pair<const void*, int>, cudaLibrary_t>;  // never unloaded
   static auto* kernels = new std::map<std::tuple<const void*, int, std::string>, cudaKernel_t>;
@@ -43,25 +42,23 @@ cudaKernel_t get_kernel(const CompiledKernel& image, const std::string& name, in
   return k;
 }
 
-int sm_count(int device) {
+int detail::multiprocessor_count(int device) {
   int n = 0;
   detail::check(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device),
                 "cudaDeviceGetAttribute");
   return std::max(n, 1);
 }
 
-}  // namespace
-
 void launch_fused(const CompiledKernel& image, const std::string& kernel, const FusedArgs& args,
                   int device) {
   detail::require_available("cuda");
   const int64_t n = args.words.at(0);
   if (n == 0) return;
-  cudaKernel_t k = get_kernel(image, kernel, device);
+  cudaKernel_t k = detail::load_kernel(image, kernel, device);
   constexpr int kThreads = 256;
   // Enough blocks to fill the device a few times over; the kernels loop (grid-stride) beyond that.
   const int64_t blocks =
-      std::min<int64_t>((n + kThreads - 1) / kThreads, int64_t(sm_count(device)) * 32);
+      std::min<int64_t>((n + kThreads - 1) / kThreads, int64_t(detail::multiprocessor_count(device)) * 32);
   void* params[] = {const_cast<int64_t*>(args.words.data())};
   detail::check(cudaSetDevice(device), "cudaSetDevice");
   detail::check(

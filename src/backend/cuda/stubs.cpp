@@ -7,6 +7,8 @@
 #include "theon/backend/cuda_codegen.h"
 #include "theon/backend/cuda_libs.h"
 #include "theon/backend/cuda_memory.h"
+#include "theon/backend/device.h"
+#include "common/runtimes.h"
 
 namespace theon::cuda {
 
@@ -122,8 +124,21 @@ void gemm(int, bool, bool, int64_t, int64_t, int64_t, double, const void*, int64
 bool have_cudnn() {
   return false;
 }
-void conv2d_forward(int, const Conv2dShape&, DType, const void*, const void*, void*) {
+void conv2d_forward(int, const Conv2dShape&, DType, const void*, const void*, void*, MathMode) {
   off("conv2d_forward");
+}
+void conv2d_backward_data(int, const Conv2dShape&, DType, const void*, const void*, void*,
+                          MathMode) {
+  off("conv2d_backward_data");
+}
+void conv2d_backward_filter(int, const Conv2dShape&, DType, const void*, const void*, void*,
+                            MathMode) {
+  off("conv2d_backward_filter");
+}
+
+DeviceRuntime& detail::gpu_runtime(int index) {
+  throw DeviceUnavailable("[cuda] device 'cuda:" + std::to_string(index) +
+                          "' is not usable: " + kWhy);
 }
 
 }  // namespace theon::cuda
