@@ -345,7 +345,13 @@ std::vector<Array> Function::call(const std::vector<std::optional<Array>>& posit
   };
   detail::SlotValues values;
   fill(values);
-  run_program(values, false);
+  try {
+    run_program(values, false);
+  } catch (...) {
+    // A kernel queued before the failing step may still raise its flag: clear it for the next call.
+    if (device_program_) device_program_->runtime().take_error();
+    throw;
+  }
 
   // Returned arrays never alias inputs or shared state.
   auto detach = [&](const Array& a) {
