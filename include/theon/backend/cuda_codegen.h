@@ -31,7 +31,9 @@ inline constexpr int kMaxDims = 8;
 inline constexpr int kMaxOperands = 48;  // inputs + outputs of one fused kernel
 
 // Codes a kernel writes to its error flag (the first error wins).
-enum class KernelError : int { none = 0, negative_int_power = 1 };
+// index_out_of_bounds: an index array read on the device (advanced indexing)
+// holds an index outside [-n, n) of the axis it indexes.
+enum class KernelError : int { none = 0, negative_int_power = 1, index_out_of_bounds = 2 };
 // The message of a kernel error code, as the CPU raises it.
 std::string kernel_error_message(int code);
 

@@ -118,6 +118,8 @@ std::string kernel_error_message(int code) {
       return "";
     case int(KernelError::negative_int_power):
       return "Integers to negative integer powers are not allowed.";
+    case int(KernelError::index_out_of_bounds):
+      return "index is out of bounds for the axis it indexes";
     default:
       return "unknown CUDA kernel error " + std::to_string(code);
   }
