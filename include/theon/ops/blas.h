@@ -37,6 +37,8 @@ class TensorDot : public Op {
   std::string name() const override { return "tensordot{" + props() + "}"; }
   std::string props() const override;
   THEON_OP_OVERRIDES
+  const std::vector<int>& axes_a() const { return axes_a_; }
+  const std::vector<int>& axes_b() const { return axes_b_; }
 
  private:
   std::vector<int> axes_a_, axes_b_;
