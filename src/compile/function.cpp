@@ -291,6 +291,9 @@ std::vector<Array> Function::call(const std::vector<std::optional<Array>>& posit
   std::vector<Array> arg_values(inputs_.size());  // kept to the end: outputs must not alias them
   for (size_t i = 0; i < inputs_.size(); ++i) {
     const In& in = inputs_[i];
+    if (args[i] && args[i]->on_device())
+      throw BadArgument(fname + ", " + input_desc(in, i) + ": expected a host array, got an array on cuda:" +
+                        std::to_string(args[i]->device()));
     if (args[i] && args[i]->defined() && fits_exactly(in.variable.type(), *args[i])) {
       arg_values[i] = *args[i];  // the common case: nothing to check or convert
       continue;
@@ -304,9 +307,6 @@ std::vector<Array> Function::call(const std::vector<std::optional<Array>>& posit
       continue;
     }
     if (!args[i]->defined()) throw BadArgument(what + ": value is undefined");
-    if (args[i]->on_device())
-      throw BadArgument(what + ": expected a host array, got an array on cuda:" +
-                        std::to_string(args[i]->device()));
     try {
       arg_values[i] = in.variable.type().filter(*args[i], in.allow_downcast.value_or(allow_downcast_), what);
     } catch (const std::invalid_argument& e) {

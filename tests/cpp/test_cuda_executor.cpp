@@ -114,12 +114,12 @@ TEST_F(CudaExecutor, TransfersHappenOnlyAtTheEdges) {
   auto want = (*compile({x, y}, {out, x + y}, "cpu").f)(args);
   for (size_t i = 0; i < want.size(); ++i) expect_close(want[i], got[i], 1e-12);
   TransferStats t = f.transfer_stats();
-  EXPECT_EQ(t.uploads, 2);    // x and y
+  EXPECT_EQ(t.uploads, 3);    // x, y, and the length computed on the host
   EXPECT_EQ(t.downloads, 2);  // the two outputs
-  EXPECT_EQ(t.upload_bytes, 2 * 12 * 8);
+  EXPECT_EQ(t.upload_bytes, 2 * 12 * 8 + 8);
   f(args);
   t = f.transfer_stats();
-  EXPECT_EQ(t.uploads, 4);
+  EXPECT_EQ(t.uploads, 6);
   EXPECT_EQ(t.downloads, 4);
   // A CPU function copies nothing.
   auto cpu = compile({x, y}, {out}, "cpu").f;

@@ -58,7 +58,7 @@ def test_elementwise_graph_matches_numpy_and_copies_only_at_the_edges():
 
 
 def test_shared_variable_lives_on_the_device_and_get_value_returns_numpy():
-    x = T.vector("x")
+    x = T.vector("x", dtype="float64")
     w = theon.shared(np.array([1.0, 2.0, 3.0]), name="w")
     f = cuda_function([x], [], updates=[(w, w * 2 + x)])
     g = theon.function([], w.sum(), updates=[(w, w - 1)], device="cpu")  # a CPU function sharing w
@@ -78,7 +78,7 @@ def test_shared_variable_lives_on_the_device_and_get_value_returns_numpy():
 
 
 def test_missing_kernel_is_a_compile_time_error_and_fallback_warns(capfd):
-    x = T.matrix("x")
+    x = T.matrix("x", dtype="float64")
     with pytest.raises(RuntimeError, match=r"has no CUDA kernel for device 'cuda:0'; set config.allow_cpu_fallback"):
         theon.function([x], T.nlinalg.matrix_inverse(x) + 1, device="cuda")
     with theon.config.change_flags(allow_cpu_fallback=True):
@@ -100,11 +100,12 @@ def test_kernel_error_is_raised_with_the_op_and_a_failed_call_changes_nothing():
 
 
 def test_device_from_config_and_the_nn_training_loop_matches_the_cpu():
+    x = rng.standard_normal((48, 6)).astype("float32")
+    y = np.arange(48) % 3
+    x[np.arange(48), y] += 2
+
     def losses(device):
         nn.set_global_seed(3)
-        x = rng.standard_normal((48, 6)).astype("float32")
-        y = np.arange(48) % 3
-        x[np.arange(48), y] += 2
         model = nn.Sequential([nn.Dense(12, activation="relu"), nn.Dense(3)])
         model.compile(optimizer=nn.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy", from_logits=True)
         with theon.config.change_flags(device=device, allow_cpu_fallback=True):
