@@ -116,3 +116,43 @@ def test_device_from_config_and_the_nn_training_loop_matches_the_cpu():
     dev = losses("cuda")
     np.testing.assert_allclose(dev, cpu, rtol=1e-4)
     assert cpu[-1] < cpu[0]
+
+
+def test_scan_runs_on_the_cpu_under_fallback_and_reads_shared_variables_from_the_device():
+    w = theon.shared(np.array([2.0, -1.0]), name="w")
+    count = theon.shared(np.float64(10.0), name="count")
+    x = T.matrix("x", dtype="float64")
+
+    def step(x_t):
+        return T.sum(x_t * w) + count, {count: count + 1}
+
+    out, upd = theon.scan(step, sequences=x)
+    with pytest.raises(RuntimeError, match="has no CUDA kernel"):
+        theon.function([x], out, updates=upd, device="cuda")
+    with theon.config.change_flags(allow_cpu_fallback=True):
+        f = theon.function([x], out, updates=upd, device="cuda")
+        double = cuda_function([], [], updates=[(w, w * 2)])  # w's newest value lives on the device
+    assert any("Scan" in op or "scan" in op for op in f.cpu_fallback_ops())
+    xv = rng.standard_normal((3, 2))
+    np.testing.assert_allclose(f(xv), xv @ np.array([2.0, -1.0]) + [10, 11, 12])
+    double()
+    np.testing.assert_allclose(f(xv[:1]), xv[:1] @ np.array([4.0, -2.0]) + 13)
+    assert count.get_value() == 14
+    np.testing.assert_allclose(w.get_value(), [4.0, -2.0])
+
+
+def test_theon_flags_select_the_device_and_the_fallback():
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, THEON_FLAGS="device=cuda,allow_cpu_fallback=True")
+    if not theon.cuda.is_available():
+        env["THEON_CUDA_EMULATOR"] = "1"
+    code = ("import numpy as np, theon, theon.tensor as T\n"
+            "x = T.matrix('x', dtype='float64')\n"
+            "f = theon.function([x], T.nlinalg.matrix_inverse(x) * 2)\n"
+            "print(f.device, theon.config.allow_cpu_fallback, f(np.eye(2) * 4)[0, 0])\n")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["cuda:0", "True", "0.5"]
+    assert "has no CUDA kernel" in out.stderr
