@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "../../src/backend/cuda/emulator/host_compiler.h"
 #include "theon/backend/cuda.h"
 #include "theon/backend/cuda_codegen.h"
 #include "theon/backend/cuda_device.h"
@@ -25,12 +26,15 @@
 namespace theon::testing {
 
 // A test on cuda:0: the GPU when cuda::is_available(), else the emulator
-// (turned on for the test and restored after it).
+// (turned on for the test and restored after it; the test skips when the
+// emulator has no C++ compiler).
 class CudaDeviceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     saved_emulation_ = cuda::emulation();
     if (!cuda::is_available()) cuda::set_emulation(true);
+    if (cuda::emulation() && cuda::detail::host_compiler().empty())
+      GTEST_SKIP() << "no GPU and no C++ compiler for the CUDA emulator";
   }
   void TearDown() override { cuda::set_emulation(saved_emulation_); }
   cuda::DeviceRuntime& rt() { return cuda::device_runtime(0); }

@@ -35,8 +35,9 @@ Array values(DType d, const Shape& shape, uint64_t seed) {
   const int64_t n = shape_size(shape);
   std::vector<double> v(static_cast<size_t>(n));
   const double inf = std::numeric_limits<double>::infinity();
-  const std::vector<double> special = {0.0, -0.0, 1, -1, 0.5, -2.5, 1e30, -1e30, inf, -inf,
-                                       std::nan(""), 300, -129, 70000, 65504, 3e9, -3e9};
+  const std::vector<double> special = {0.0,  -0.0,  1,     -1,   0.5,          -2.5,
+                                       1e30, -1e30, inf,   -inf, std::nan(""), 300,
+                                       -129, 70000, 65504, 3e9,  -3e9};
   std::uniform_real_distribution<double> u(-100, 100);
   for (int64_t i = 0; i < n; ++i) {
     double x = i < int64_t(special.size()) ? special[size_t(i)] : u(rng);
@@ -110,14 +111,14 @@ TEST_F(CudaRuntime, UploadDownloadRoundTripsEveryDtype) {
 // dtype and casts, over transposed, broadcast, sliced and offset views.
 TEST_F(CudaRuntime, StridedCopiesAndCastsMatchTheHost) {
   const std::vector<std::pair<DType, DType>> pairs = {
-      {DType::Float32, DType::Float32},   {DType::Float64, DType::Float64},
-      {DType::Bool, DType::Bool},         {DType::Int8, DType::Int8},
-      {DType::Float16, DType::Float16},   {DType::BFloat16, DType::BFloat16},
-      {DType::UInt64, DType::UInt64},     {DType::Float16, DType::Float64},
-      {DType::Int32, DType::Float32},     {DType::Float32, DType::Bool},
-      {DType::Bool, DType::Int64},        {DType::Float64, DType::BFloat16},
-      {DType::BFloat16, DType::Float16},  {DType::Int8, DType::UInt8},
-      {DType::UInt64, DType::Float64},    {DType::Int16, DType::Float16}};
+      {DType::Float32, DType::Float32},  {DType::Float64, DType::Float64},
+      {DType::Bool, DType::Bool},        {DType::Int8, DType::Int8},
+      {DType::Float16, DType::Float16},  {DType::BFloat16, DType::BFloat16},
+      {DType::UInt64, DType::UInt64},    {DType::Float16, DType::Float64},
+      {DType::Int32, DType::Float32},    {DType::Float32, DType::Bool},
+      {DType::Bool, DType::Int64},       {DType::Float64, DType::BFloat16},
+      {DType::BFloat16, DType::Float16}, {DType::Int8, DType::UInt8},
+      {DType::UInt64, DType::Float64},   {DType::Int16, DType::Float16}};
   for (auto [to, from] : pairs) {
     const std::string what = std::string(dtype_name(from)) + " -> " + std::string(dtype_name(to));
     const Array h = values(from, {3, 4, 5}, 11);
@@ -128,9 +129,15 @@ TEST_F(CudaRuntime, StridedCopiesAndCastsMatchTheHost) {
     };
     const std::vector<View> views = {
         {"transposed", [](const Array& a) { return a.transpose(); }},
-        {"permuted", [](const Array& a) { return a.transpose({1, 0, 2}); }},
+        {"permuted",
+         [](const Array& a) {
+           return a.transpose({1, 0, 2});
+         }},
         {"sliced", [](const Array& a) { return a.slice(2, 4, -1, -2).slice(0, 1, 3, 1); }},
-        {"broadcast", [](const Array& a) { return a.index(1, 2).expand_dims(1).broadcast_to({3, 6, 5}); }},
+        {"broadcast",
+         [](const Array& a) {
+           return a.index(1, 2).expand_dims(1).broadcast_to({3, 6, 5});
+         }},
         {"index", [](const Array& a) { return a.index(0, 2); }},
         {"contiguous", [](const Array& a) { return a; }}};
     for (const View& v : views) {
@@ -180,7 +187,7 @@ TEST_F(CudaRuntime, TestHelpersMakeTheLayoutsTheySay) {
 // A sum written for any blockDim: grid-stride partial sums, a shared-memory
 // tree reduction, one atomicAdd per block; plus a float atomicAdd and the
 // error flag for negative elements.
-const char* kSumSource = R"(
+const std::string kSumSource = std::string(cuda::fused_prelude()) + R"(
 struct Args { long long w[5]; };
 extern "C" __global__ void block_sum(const Args a) {
   const long long* x = (const long long*)a.w[0];
@@ -246,11 +253,55 @@ TEST_F(CudaRuntime, LaunchesABlockReductionWithDynamicSharedMemory) {
   EXPECT_THROW(rt().launch(p, "block_sum", {1, 0, 0}, {}), std::invalid_argument);
 }
 
+// Static __shared__ memory, __syncthreads and the atomics kernels use.
+const std::string kAtomicsSource = std::string(cuda::fused_prelude()) + R"(
+struct Args { long long w[2]; };
+extern "C" __global__ void atomics(const Args a) {
+  const int* x = (const int*)a.w[0];
+  long long* out = (long long*)a.w[1];
+  __shared__ int seen[1];
+  if (threadIdx.x == 0) seen[0] = 0;
+  __syncthreads();
+  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < 100; i += (long long)blockDim.x * gridDim.x) {
+    atomicMax((int*)&out[0], x[i]);
+    atomicMin((long long*)&out[1], (long long)x[i]);
+    atomicMax((unsigned long long*)&out[2], (unsigned long long)(x[i] + 1000));
+    atomicAdd((double*)&out[3], 0.5);
+    atomicAdd(&seen[0], 1);
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) atomicAdd((unsigned*)&out[4], (unsigned)seen[0]);
+}
+)";
+
+TEST_F(CudaRuntime, StaticSharedMemoryAndAtomics) {
+  cuda::KernelProgram p{kAtomicsSource, {"atomics"}, 2};
+  std::vector<int32_t> v(100);
+  for (int i = 0; i < 100; ++i) v[size_t(i)] = (i * 37) % 101 - 50;
+  const Array x = to_device(Array::from_vector(v), rt());
+  std::vector<int64_t> init = {std::numeric_limits<int32_t>::min(), 1000, 0, 0, 0};
+  double zero = 0;
+  std::memcpy(&init[3], &zero, 8);
+  const Array out = to_device(Array::from_vector(init), rt());
+  rt().launch(p, "atomics", {3, 64, 0},
+              {int64_t(reinterpret_cast<intptr_t>(x.data())),
+               int64_t(reinterpret_cast<intptr_t>(out.data()))});
+  const std::vector<int64_t> got = to_host(out).to_int_vector();
+  EXPECT_EQ(int32_t(got[0] & 0xffffffff), 50);
+  EXPECT_EQ(got[1], -50);
+  EXPECT_EQ(got[2], 1050);
+  double sum;
+  std::memcpy(&sum, &got[3], 8);
+  EXPECT_EQ(sum, 50.0);
+  EXPECT_EQ(got[4], 100);
+}
+
 TEST_F(CudaRuntime, ACompileErrorNamesTheKernelAndQuotesTheCompiler) {
-  cuda::KernelProgram p{"struct Args { long long w[1]; };\n"
-                        "extern \"C\" __global__ void broken_kernel(const Args a) { undeclared_thing(a); }\n",
-                        {"broken_kernel"},
-                        1};
+  cuda::KernelProgram p{
+      "struct Args { long long w[1]; };\n"
+      "extern \"C\" __global__ void broken_kernel(const Args a) { undeclared_thing(a); }\n",
+      {"broken_kernel"},
+      1};
   try {
     rt().launch(p, "broken_kernel", {1, 1, 0}, {0});
     ADD_FAILURE() << "compiled";
@@ -264,16 +315,18 @@ TEST_F(CudaRuntime, ACompileErrorNamesTheKernelAndQuotesTheCompiler) {
 TEST_F(CudaRuntime, EmulatorReusesItsDiskCacheAfterTheMemoryCacheIsCleared) {
   if (!rt().emulated()) GTEST_SKIP() << "emulator only";
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() /
-                       ("theon_emu_cache_" + std::to_string(::getpid()) + "_" +
-                        std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+  const fs::path dir =
+      fs::temp_directory_path() /
+      ("theon_emu_cache_" + std::to_string(::getpid()) + "_" +
+       std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
   const char* old = std::getenv("THEON_CACHE_DIR");
   const std::string saved = old ? old : "";
   ::setenv("THEON_CACHE_DIR", dir.c_str(), 1);
-  cuda::KernelProgram p{"struct Args { long long w[1]; };\n"
-                        "extern \"C\" __global__ void set_one(const Args a) { *(int*)a.w[0] = 1; }\n",
-                        {"set_one"},
-                        1};
+  cuda::KernelProgram p{
+      "struct Args { long long w[1]; };\n"
+      "extern \"C\" __global__ void set_one(const Args a) { *(int*)a.w[0] = 1; }\n",
+      {"set_one"},
+      1};
   auto out = rt().allocate(4);
   const auto s0 = cuda::detail::emulator_cache_stats();
   rt().launch(p, "set_one", {1, 1, 0}, {int64_t(reinterpret_cast<intptr_t>(out->data))});
@@ -351,7 +404,8 @@ struct ConvCase {
   cuda::Conv2dShape s;
 };
 
-// y[n, k, i, j] = sum over c in k's group, r, s of x[n, c, i*sh - ph + r*dh, j*sw - pw + s*dw] w[k, c', r, s].
+// y[n, k, i, j] = sum over c in k's group, r, s of x[n, c, i*sh - ph + r*dh, j*sw - pw + s*dw] w[k,
+// c', r, s].
 template <class F>
 void for_each_tap(const cuda::Conv2dShape& s, F f) {
   const int64_t cg = s.c / s.groups, kg = s.k / s.groups;
@@ -397,7 +451,8 @@ TEST_F(CudaRuntime, ConvolutionAndItsGradientsMatchPlainLoops) {
         dw[size_t(wi)] += dyv[size_t(yi)] * xv[size_t(xi)];
       });
       const Array dxd = to_device(x, rt()), dwd = to_device(w, rt()), dyd = to_device(dy, rt());
-      Array out = cuda::device_empty(rt(), d, dy.shape()), gx = cuda::device_empty(rt(), d, x.shape()),
+      Array out = cuda::device_empty(rt(), d, dy.shape()),
+            gx = cuda::device_empty(rt(), d, x.shape()),
             gw = cuda::device_empty(rt(), d, w.shape());
       rt().conv2d_forward(s, d, dxd.data(), dwd.data(), out.data());
       rt().conv2d_backward_data(s, d, dyd.data(), dwd.data(), gx.data());
@@ -412,6 +467,17 @@ TEST_F(CudaRuntime, ConvolutionAndItsGradientsMatchPlainLoops) {
                           rtol, "conv2d backward filter " + what);
     }
   }
+}
+
+// What the emulator runs must also compile for a GPU.
+TEST(CudaRuntimeNvrtc, TheCopyKernelsAndTheTestKernelCompileForSm90) {
+  if (!cuda::built_with_cuda()) GTEST_SKIP() << "built without CUDA";
+  for (auto [to, from] :
+       {std::pair{DType::Float16, DType::Float64}, std::pair{DType::Bool, DType::BFloat16},
+        std::pair{DType::UInt64, DType::Int8}})
+    EXPECT_NO_THROW(cuda::compile_kernel(cuda::detail::copy_program(to, from).source, "sm_90"));
+  EXPECT_NO_THROW(cuda::compile_kernel(kSumSource, "sm_90"));
+  EXPECT_NO_THROW(cuda::compile_kernel(kAtomicsSource, "sm_90"));
 }
 
 TEST(CudaRuntimeSelect, Tf32IsOffByDefaultAndSwitchable) {

@@ -122,11 +122,10 @@ void setup(Call& call, int device, const Conv2dShape& sh, DType dtype, MathMode 
   check(cudnnSetConvolutionGroupCount(d.conv, narrow(sh.groups, "groups")),
         "cudnnSetConvolutionGroupCount");
   // Tensor cores for 16-bit data; for float32 only when TF32 is allowed (FMA math is exact).
-  const cudnnMathType_t math = dtype == DType::Float16 || dtype == DType::BFloat16
-                                   ? CUDNN_TENSOR_OP_MATH
-                               : dtype == DType::Float32 && mode == MathMode::exact
-                                   ? CUDNN_FMA_MATH
-                                   : CUDNN_DEFAULT_MATH;
+  const cudnnMathType_t math =
+      dtype == DType::Float16 || dtype == DType::BFloat16  ? CUDNN_TENSOR_OP_MATH
+      : dtype == DType::Float32 && mode == MathMode::exact ? CUDNN_FMA_MATH
+                                                           : CUDNN_DEFAULT_MATH;
   check(cudnnSetConvolutionMathType(d.conv, math), "cudnnSetConvolutionMathType");
   check(
       cudnnSetTensor4dDescriptor(d.y, CUDNN_TENSOR_NCHW, type, narrow(sh.n, "n"), narrow(sh.k, "k"),
@@ -152,7 +151,8 @@ Algo cached_algo(const std::string& key, const char* who, Get get) {
   std::lock_guard<std::mutex> lock(mu);
   if (auto it = algos->find(key); it != algos->end()) return it->second;
   Algo algo;
-  if (!get(algo)) throw std::runtime_error(std::string("[cudnn] ") + who + ": no algorithm for " + key);
+  if (!get(algo))
+    throw std::runtime_error(std::string("[cudnn] ") + who + ": no algorithm for " + key);
   algos->emplace(key, algo);
   return algo;
 }
@@ -224,8 +224,8 @@ void conv2d_backward_filter(int device, const Conv2dShape& sh, DType dtype, cons
   check(cudnnGetConvolutionBackwardFilterWorkspaceSize(c.h, d.x, d.y, d.conv, d.w, algo, &ws),
         "cudnnGetConvolutionBackwardFilterWorkspaceSize");
   DeviceBuffer workspace(ws, device);
-  check(cudnnConvolutionBackwardFilter(c.h, c.one, d.x, x, d.y, dy, d.conv, algo,
-                                       workspace.data(), ws, c.zero, d.w, dw),
+  check(cudnnConvolutionBackwardFilter(c.h, c.one, d.x, x, d.y, dy, d.conv, algo, workspace.data(),
+                                       ws, c.zero, d.w, dw),
         "cudnnConvolutionBackwardFilter");
 }
 

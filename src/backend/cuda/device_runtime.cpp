@@ -51,9 +51,8 @@ class GpuRuntime final : public DeviceRuntime {
     const size_t n = std::max<size_t>(nbytes, 1);
     const int dev = index_;
     void* p = device_alloc(n, dev);
-    auto b = Buffer::wrap(p, nbytes, std::shared_ptr<void>(p, [n, dev](void* q) {
-                            device_free(q, n, dev);
-                          }));
+    auto b = Buffer::wrap(p, nbytes,
+                          std::shared_ptr<void>(p, [n, dev](void* q) { device_free(q, n, dev); }));
     b->device = dev;
     return b;
   }
@@ -88,10 +87,10 @@ class GpuRuntime final : public DeviceRuntime {
                                          cudaFuncAttributeMaxDynamicSharedMemorySize,
                                          int(shape.shared_bytes)),
                     "cudaFuncSetAttribute");
-    detail::check(cudaLaunchKernel(reinterpret_cast<const void*>(k), dim3(unsigned(shape.blocks)),
-                                   dim3(unsigned(shape.threads)), params, shape.shared_bytes,
-                                   stream()),
-                  ("cudaLaunchKernel " + kernel).c_str());
+    detail::check(
+        cudaLaunchKernel(reinterpret_cast<const void*>(k), dim3(unsigned(shape.blocks)),
+                         dim3(unsigned(shape.threads)), params, shape.shared_bytes, stream()),
+        ("cudaLaunchKernel " + kernel).c_str());
   }
   void synchronize() override { device_stream(index_).synchronize(); }
 

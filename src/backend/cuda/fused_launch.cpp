@@ -57,8 +57,8 @@ void launch_fused(const CompiledKernel& image, const std::string& kernel, const 
   cudaKernel_t k = detail::load_kernel(image, kernel, device);
   constexpr int kThreads = 256;
   // Enough blocks to fill the device a few times over; the kernels loop (grid-stride) beyond that.
-  const int64_t blocks =
-      std::min<int64_t>((n + kThreads - 1) / kThreads, int64_t(detail::multiprocessor_count(device)) * 32);
+  const int64_t blocks = std::min<int64_t>((n + kThreads - 1) / kThreads,
+                                           int64_t(detail::multiprocessor_count(device)) * 32);
   void* params[] = {const_cast<int64_t*>(args.words.data())};
   detail::check(cudaSetDevice(device), "cudaSetDevice");
   detail::check(

@@ -3,12 +3,12 @@
 // (codegen.cpp) is built either way.
 #include <stdexcept>
 
+#include "common/runtimes.h"
 #include "theon/backend/cuda.h"
 #include "theon/backend/cuda_codegen.h"
 #include "theon/backend/cuda_libs.h"
 #include "theon/backend/cuda_memory.h"
 #include "theon/backend/device.h"
-#include "common/runtimes.h"
 
 namespace theon::cuda {
 

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "runtimes.h"
 #include "theon/backend/cuda_codegen.h"
 #include "theon/backend/cuda_device.h"
 
@@ -54,7 +55,9 @@ const char* storage_type(DType d) {
 // destination strides (bytes), kMaxDims each.
 constexpr int kWords = 4 + 3 * kMaxDims;
 
-const KernelProgram& copy_program(DType to, DType from) {
+}  // namespace
+
+const KernelProgram& detail::copy_program(DType to, DType from) {
   static std::mutex mu;
   static auto* programs = new std::map<std::pair<DType, DType>, KernelProgram>;
   std::lock_guard<std::mutex> lock(mu);
@@ -62,33 +65,40 @@ const KernelProgram& copy_program(DType to, DType from) {
   if (it != programs->end()) return it->second;
   const std::string k = std::to_string(kMaxDims);
   KernelProgram p;
-  p.source = std::string(fused_prelude()) +
-             "typedef " + storage_type(to) + " D;\ntypedef " + storage_type(from) + " S;\n" +
-             "struct Args { long long w[" + std::to_string(kWords) + "]; };\n"
-             "extern \"C\" __global__ void theon_copy(const Args a) {\n"
-             "  const long long n = a.w[0];\n"
-             "  const int nd = (int)a.w[1];\n"
-             "  const char* src = (const char*)a.w[2];\n"
-             "  char* dst = (char*)a.w[3];\n"
-             "  const long long* shape = a.w + 4;\n"
-             "  const long long* ss = a.w + 4 + " + k + ";\n"
-             "  const long long* ds = a.w + 4 + 2 * " + k + ";\n"
-             "  const long long step = (long long)blockDim.x * gridDim.x;\n"
-             "  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += step) {\n"
-             "    long long r = i, so = 0, dof = 0;\n"
-             "    for (int d = nd - 1; d >= 0; --d) {\n"
-             "      const long long q = r % shape[d];\n"
-             "      r /= shape[d];\n"
-             "      so += q * ss[d];\n"
-             "      dof += q * ds[d];\n"
-             "    }\n"
-             "    *(D*)(dst + dof) = cvt<D>(*(const S*)(src + so));\n"
-             "  }\n"
-             "}\n";
+  p.source =
+      std::string(fused_prelude()) + "typedef " + storage_type(to) + " D;\ntypedef " +
+      storage_type(from) + " S;\n" + "struct Args { long long w[" + std::to_string(kWords) +
+      "]; };\n"
+      "extern \"C\" __global__ void theon_copy(const Args a) {\n"
+      "  const long long n = a.w[0];\n"
+      "  const int nd = (int)a.w[1];\n"
+      "  const char* src = (const char*)a.w[2];\n"
+      "  char* dst = (char*)a.w[3];\n"
+      "  const long long* shape = a.w + 4;\n"
+      "  const long long* ss = a.w + 4 + " +
+      k +
+      ";\n"
+      "  const long long* ds = a.w + 4 + 2 * " +
+      k +
+      ";\n"
+      "  const long long step = (long long)blockDim.x * gridDim.x;\n"
+      "  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += step) {\n"
+      "    long long r = i, so = 0, dof = 0;\n"
+      "    for (int d = nd - 1; d >= 0; --d) {\n"
+      "      const long long q = r % shape[d];\n"
+      "      r /= shape[d];\n"
+      "      so += q * ss[d];\n"
+      "      dof += q * ds[d];\n"
+      "    }\n"
+      "    *(D*)(dst + dof) = cvt<D>(*(const S*)(src + so));\n"
+      "  }\n"
+      "}\n";
   p.kernels = {"theon_copy"};
   p.num_words = kWords;
   return programs->emplace(std::make_pair(to, from), std::move(p)).first->second;
 }
+
+namespace {
 
 // Copies src (already of dst's shape, any strides) into dst, converting.
 void strided_copy(DeviceRuntime& rt, const Array& dst, const Array& src) {
@@ -116,8 +126,7 @@ void strided_copy(DeviceRuntime& rt, const Array& dst, const Array& src) {
   }
   if (shape.size() > size_t(kMaxDims))
     throw std::invalid_argument("[cuda] device copy: at most " + std::to_string(kMaxDims) +
-                                " dims that cannot be merged, got shape " +
-                                shape_str(dst.shape()));
+                                " dims that cannot be merged, got shape " + shape_str(dst.shape()));
   std::vector<int64_t> w(kWords, 0);
   w[0] = n;
   w[1] = int64_t(shape.size());
@@ -131,7 +140,7 @@ void strided_copy(DeviceRuntime& rt, const Array& dst, const Array& src) {
   LaunchShape ls;
   ls.threads = 256;
   ls.blocks = std::min<int64_t>((n + ls.threads - 1) / ls.threads, int64_t(rt.sm_count()) * 32);
-  rt.launch(copy_program(dst.dtype(), src.dtype()), "theon_copy", ls, w);
+  rt.launch(detail::copy_program(dst.dtype(), src.dtype()), "theon_copy", ls, w);
 }
 
 void require_on_device(const Array& a, const char* who) {
@@ -171,8 +180,10 @@ Array to_host(const Array& device_array) {
   DeviceRuntime& rt = device_runtime(device_array.device());
   const Array c = device_contiguous(device_array, device_array.dtype());
   Array out = Array::empty(c.dtype(), c.shape());
-  if (out.size() > 0) rt.download(out.data(), c.data(), size_t(c.size()) * c.itemsize());
-  else rt.synchronize();
+  if (out.size() > 0)
+    rt.download(out.data(), c.data(), size_t(c.size()) * c.itemsize());
+  else
+    rt.synchronize();
   return out;
 }
 
@@ -190,9 +201,9 @@ void device_assign(const Array& dst, const Array& src) {
   DeviceRuntime& rt = device_runtime(dst.device());
   Array s = src.on_device() ? src : to_device(src, rt);
   if (s.device() != dst.device())
-    throw std::invalid_argument("[cuda] device_assign: source on cuda:" +
-                                std::to_string(s.device()) + ", destination on cuda:" +
-                                std::to_string(dst.device()));
+    throw std::invalid_argument(
+        "[cuda] device_assign: source on cuda:" + std::to_string(s.device()) +
+        ", destination on cuda:" + std::to_string(dst.device()));
   s = s.broadcast_to(dst.shape());
   // A source sharing the destination's memory is copied out first, so no element is
   // overwritten before it is read.

@@ -14,6 +14,10 @@ DeviceRuntime& emulator_runtime();
 // CUDA: always).
 DeviceRuntime& gpu_runtime(int index);
 
+// The strided copy-and-cast program behind device_contiguous / device_assign:
+// kernel "theon_copy" converting `from` elements into `to` ones.
+const KernelProgram& copy_program(DType to, DType from);
+
 // "kernels [a, b]" for error messages.
 std::string kernel_names(const KernelProgram& program);
 // Checks a launch as both runtimes do: a declared kernel, at most num_words
@@ -23,7 +27,7 @@ std::string kernel_names(const KernelProgram& program);
 void check_launch(const KernelProgram& program, const std::string& kernel, const LaunchShape& shape,
                   const std::vector<int64_t>& words);
 // The emulator's host C++ for a program: the harness, the program, and one
-// entry point theon_emu_<kernel>(words, blocks) per kernel.
+// entry point theon_emu_<kernel>(words, blocks, dynamic shared memory) per kernel.
 std::string host_source(const KernelProgram& program);
 
 }  // namespace theon::cuda::detail

@@ -3,7 +3,7 @@
 // "Device" memory is host memory tagged device 0, so the host cannot read it
 // through Array by mistake. Each KernelProgram becomes one shared library:
 // the harness, the program's text, and per kernel a wrapper
-// theon_emu_<name>(words, blocks) that runs the kernel once per block with
+// theon_emu_<name>(words, blocks, shared) that runs the kernel once per block with
 // blockDim.x == 1. Work runs when it is queued, so synchronize has nothing
 // to wait for. gemm runs on the CPU's BLAS, convolution on theon's CPU ops.
 #include <dlfcn.h>
@@ -104,7 +104,7 @@ class Emulator final : public DeviceRuntime {
               const std::vector<int64_t>& words) override {
     detail::check_launch(program, kernel, shape, words);
     if (shape.blocks == 0) return;
-    using Entry = void (*)(const long long*, long long);
+    using Entry = void (*)(const long long*, long long, void*);
     Entry fn = nullptr;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -114,7 +114,8 @@ class Emulator final : public DeviceRuntime {
       }
       auto it = programs_.find(program.source);
       if (it == programs_.end()) {
-        void* lib = detail::load_host_library(detail::host_source(program), detail::kernel_names(program));
+        void* lib =
+            detail::load_host_library(detail::host_source(program), detail::kernel_names(program));
         it = programs_.emplace(program.source, Loaded{lib, {}}).first;
       }
       Loaded& l = it->second;
@@ -130,7 +131,12 @@ class Emulator final : public DeviceRuntime {
     }
     std::vector<long long> w(size_t(std::max(program.num_words, 1)), 0);
     std::memcpy(w.data(), words.data(), words.size() * sizeof(int64_t));
-    fn(w.data(), static_cast<long long>(shape.blocks));
+    // The block's dynamic shared memory, as much as the launch asks for (one per host thread).
+    thread_local std::vector<std::max_align_t> shared;
+    const size_t cells =
+        (shape.shared_bytes + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t);
+    if (shared.size() < std::max<size_t>(cells, 1)) shared.resize(std::max<size_t>(cells, 1));
+    fn(w.data(), static_cast<long long>(shape.blocks), shared.data());
   }
   void synchronize() override {}
 
@@ -150,15 +156,19 @@ class Emulator final : public DeviceRuntime {
                                   std::string(dtype_name(dtype)));
     const DType cdt = wide ? DType::Float64 : DType::Float32;
     // BLAS wants leading dimensions >= the row length (and >= 1): copy operands whose ld is not.
-    auto operand = [&](const Array& x) { return x.dtype() == cdt && x.strides()[0] >=
-                                                 std::max<int64_t>(x.shape()[1], 1) * int64_t(x.itemsize())
-                                             ? x
-                                             : x.contiguous(cdt); };
+    auto operand = [&](const Array& x) {
+      return x.dtype() == cdt &&
+                     x.strides()[0] >= std::max<int64_t>(x.shape()[1], 1) * int64_t(x.itemsize())
+                 ? x
+                 : x.contiguous(cdt);
+    };
     Array ac = operand(am), bc = operand(bm);
     Array cc = (cm.dtype() == cdt && ldc >= std::max<int64_t>(n, 1)) ? cm
                : beta != 0                                           ? cm.contiguous(cdt)
                                                                      : Array::zeros(cdt, {m, n});
-    auto ld = [](const Array& x) { return std::max<int64_t>(x.strides()[0] / int64_t(x.itemsize()), 1); };
+    auto ld = [](const Array& x) {
+      return std::max<int64_t>(x.strides()[0] / int64_t(x.itemsize()), 1);
+    };
     if (wide)
       blas_gemm<double>(trans_a, trans_b, m, n, k, alpha, ac.data_as<double>(), ld(ac),
                         bc.data_as<double>(), ld(bc), beta, cc.data_as<double>(), ld(cc));
@@ -181,7 +191,8 @@ class Emulator final : public DeviceRuntime {
     Array wa = host_contig(w, dtype, {s.k, s.c / s.groups, s.r, s.s});
     Array dya = host_contig(dy, dtype, {s.n, s.k, s.out_h(), s.out_w()});
     std::vector<Array> out(1);
-    Conv2dGradInputs(conv_params(s)).perform({wa, dya, Array::from_vector<int64_t>({s.h, s.w})}, out);
+    Conv2dGradInputs(conv_params(s))
+        .perform({wa, dya, Array::from_vector<int64_t>({s.h, s.w})}, out);
     store(out[0].astype(dtype), dx);
   }
   void conv2d_backward_filter(const Conv2dShape& s, DType dtype, const void* x, const void* dy,
@@ -189,14 +200,15 @@ class Emulator final : public DeviceRuntime {
     Array xa = host_contig(x, dtype, {s.n, s.c, s.h, s.w});
     Array dya = host_contig(dy, dtype, {s.n, s.k, s.out_h(), s.out_w()});
     std::vector<Array> out(1);
-    Conv2dGradWeights(conv_params(s)).perform({xa, dya, Array::from_vector<int64_t>({s.r, s.s})}, out);
+    Conv2dGradWeights(conv_params(s))
+        .perform({xa, dya, Array::from_vector<int64_t>({s.r, s.s})}, out);
     store(out[0].astype(dtype), dw);
   }
 
  private:
   struct Loaded {
     void* lib;
-    std::map<std::string, void (*)(const long long*, long long)> entries;
+    std::map<std::string, void (*)(const long long*, long long, void*)> entries;
   };
 
   static void copy_bytes(void* dst, const void* src, size_t nbytes) {
@@ -209,7 +221,7 @@ class Emulator final : public DeviceRuntime {
   std::shared_ptr<Buffer> flag_;
   std::mutex mu_;
   std::map<std::string, Loaded> programs_;  // by source
-  uint64_t generation_ = 0;                  // of the host compiler's memory cache
+  uint64_t generation_ = 0;                 // of the host compiler's memory cache
 };
 
 }  // namespace
@@ -247,7 +259,8 @@ std::string host_source(const KernelProgram& program) {
   s += "\n// ---- emulator entry points ----\n";
   for (const std::string& k : program.kernels)
     s += "extern \"C\" void theon_emu_" + k +
-         "(const long long* w, long long blocks) {\n"
+         "(const long long* w, long long blocks, void* shared) {\n"
+         "  theon_dynamic_shared = static_cast<unsigned char*>(shared);\n"
          "  Args a;\n"
          "  memcpy(a.w, w, sizeof a.w);\n"
          "  gridDim = HostDim3{unsigned(blocks), 1, 1};\n"
@@ -255,7 +268,9 @@ std::string host_source(const KernelProgram& program) {
          "  threadIdx = HostDim3{0, 0, 0};\n"
          "  for (long long b = 0; b < blocks; ++b) {\n"
          "    blockIdx = HostDim3{unsigned(b), 0, 0};\n"
-         "    " + k + "(a);\n"
+         "    " +
+         k +
+         "(a);\n"
          "  }\n"
          "}\n";
   return s;

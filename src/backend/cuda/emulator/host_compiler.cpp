@@ -95,8 +95,8 @@ void* open_library(const std::string& path, std::string& error) {
     error = e ? e : "dlopen failed";
     return nullptr;
   }
-  using SetHooks = void (*)(float (*)(uint16_t), uint16_t (*)(float), double (*)(double),
-                            double (*)(double));
+  using SetHooks =
+      void (*)(float (*)(uint16_t), uint16_t (*)(float), double (*)(double), double (*)(double));
   auto set = reinterpret_cast<SetHooks>(dlsym(lib, "theon_set_hooks"));
   if (!set) {
     error = "theon_set_hooks missing (the text does not start with the harness)";
@@ -137,7 +137,8 @@ inline int __syncthreads_count(int p) { return p != 0; }
 inline void __syncwarp(unsigned = 0xffffffffu) {}
 inline void __threadfence() {}
 inline void __threadfence_block() {}
-alignas(16) static thread_local unsigned char theon_dynamic_shared[256 * 1024];
+// Dynamic shared memory: the launch's LaunchShape::shared_bytes, given by the runtime.
+static thread_local unsigned char* theon_dynamic_shared = nullptr;
 #define THEON_DYNAMIC_SHARED(T, name) T* name = reinterpret_cast<T*>(theon_dynamic_shared)
 inline float __int_as_float(int i) { float f; memcpy(&f, &i, 4); return f; }
 inline int __float_as_int(float f) { int i; memcpy(&i, &f, 4); return i; }
@@ -230,10 +231,12 @@ const std::string& host_compiler() {
 }
 
 std::string emulator_cache_dir() {
-  if (const char* d = std::getenv("THEON_CACHE_DIR"); d && *d) return std::string(d) + "/cuda-emulator";
+  if (const char* d = std::getenv("THEON_CACHE_DIR"); d && *d)
+    return std::string(d) + "/cuda-emulator";
   if (const char* d = std::getenv("XDG_CACHE_HOME"); d && *d)
     return std::string(d) + "/theon/cuda-emulator";
-  if (const char* d = std::getenv("HOME"); d && *d) return std::string(d) + "/.cache/theon/cuda-emulator";
+  if (const char* d = std::getenv("HOME"); d && *d)
+    return std::string(d) + "/.cache/theon/cuda-emulator";
   return (std::filesystem::temp_directory_path() / "theon-cuda-emulator").string();
 }
 
@@ -267,9 +270,10 @@ void* load_host_library(const std::string& source, const std::string& what) {
     }
   }
   static std::atomic<uint64_t> counter{0};
-  const std::string stem = key + ".tmp." + std::to_string(::getpid()) + "." +
-                           std::to_string(counter++);
-  const fs::path cpp = dir / (stem + ".cpp"), tmp = dir / (stem + ".so"), log = dir / (stem + ".log");
+  const std::string stem =
+      key + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  const fs::path cpp = dir / (stem + ".cpp"), tmp = dir / (stem + ".so"),
+                 log = dir / (stem + ".log");
   std::ofstream(cpp) << source;
   const std::string cmd = cxx + " " + kFlags + " -o " + quote(tmp.string()) + " " +
                           quote(cpp.string()) + " >" + quote(log.string()) + " 2>&1";
