@@ -8,11 +8,12 @@
 
 #include <random>
 
-#include "cuda_kernel_test_util.h"
 #include "../../src/backend/cuda/kernels/launch_util.h"
+#include "cuda_kernel_test_util.h"
 #include "cuda_test_programs.h"
 #include "theon/ops/creation.h"
 #include "theon/ops/join.h"
+#include "theon/ops/linalg.h"
 #include "theon/ops/shape.h"
 #include "theon/ops/shape_extra.h"
 #include "theon/ops/subtensor.h"
@@ -20,7 +21,7 @@
 namespace theon::testing {
 namespace {
 
-using DataKernels = CudaDeviceTest;
+using CudaDataKernels = CudaDeviceTest;
 
 Array values(DType d, const Shape& shape, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -30,8 +31,12 @@ Array values(DType d, const Shape& shape, uint64_t seed) {
   return Array::from_vector(v, shape).astype(d);
 }
 
-Array i64(int64_t v) { return Array::scalar(DType::Int64, double(v)); }
-Array ivec(std::vector<int64_t> v, Shape shape = {}) { return Array::from_vector(v, shape); }
+Array i64(int64_t v) {
+  return Array::scalar(DType::Int64, double(v));
+}
+Array ivec(std::vector<int64_t> v, Shape shape = {}) {
+  return Array::from_vector(v, shape);
+}
 
 // The node of op applied to inputs of the arrays' types (the Var keeps it alive).
 Var apply_op(std::shared_ptr<const Op> op, const std::vector<Array>& ins) {
@@ -72,16 +77,18 @@ void expect_index_error(std::shared_ptr<const Op> op, const std::vector<Array>& 
 
 Array negative_steps(const Array& host) {  // host's values, on the device reversed twice
   Array rev = host;
-  for (int d = 0; d < host.ndim(); ++d) rev = rev.slice(d, host.shape()[size_t(d)] - 1, -host.shape()[size_t(d)] - 1, -1);
+  for (int d = 0; d < host.ndim(); ++d)
+    rev = rev.slice(d, host.shape()[size_t(d)] - 1, -host.shape()[size_t(d)] - 1, -1);
   return device_view(rev.copy(), [](const Array& a) {
     Array r = a;
-    for (int d = 0; d < a.ndim(); ++d) r = r.slice(d, a.shape()[size_t(d)] - 1, -a.shape()[size_t(d)] - 1, -1);
+    for (int d = 0; d < a.ndim(); ++d)
+      r = r.slice(d, a.shape()[size_t(d)] - 1, -a.shape()[size_t(d)] - 1, -1);
     return r;
   });
 }
 
 // The fixed programs of the family compile for the GPU (NVRTC needs no device).
-TEST(DataKernelPrograms, CompileWithNvrtc) {
+TEST(CudaDataKernelPrograms, CompileWithNvrtc) {
   for (const cuda::KernelProgram* p :
        {&cuda::kernels::index_program(), &cuda::kernels::creation_program(),
         &cuda::kernels::exact_cmp_program()}) {
@@ -94,9 +101,10 @@ TEST(DataKernelPrograms, CompileWithNvrtc) {
   }
 }
 
-TEST_F(DataKernels, ViewsOfStridedDeviceInputs) {
+TEST_F(CudaDataKernels, ViewsOfStridedDeviceInputs) {
   const Array x = values(DType::Float32, {3, 1, 4}, 1);
-  check(std::make_shared<DimShuffle>(std::vector<bool>{false, true, false}, std::vector<int>{2, -1, 0}),
+  check(std::make_shared<DimShuffle>(std::vector<bool>{false, true, false},
+                                     std::vector<int>{2, -1, 0}),
         {device_transposed(x)});
   check(std::make_shared<Flip>(std::vector<int>{0, 2}), {device_strided(x)});
   check(std::make_shared<BroadcastTo>(), {device_offset(x), i64(2), i64(3), i64(5), i64(4)});
@@ -104,7 +112,7 @@ TEST_F(DataKernels, ViewsOfStridedDeviceInputs) {
   expect_matches_cpu(*parts.owner(), {negative_steps(x), ivec({1, 0, 3})});
 }
 
-TEST_F(DataKernels, ReshapeIsAViewOfContiguousDataAndCopiesOtherwise) {
+TEST_F(CudaDataKernels, ReshapeIsAViewOfContiguousDataAndCopiesOtherwise) {
   const Array x = values(DType::Int16, {4, 6}, 2);
   auto op = std::make_shared<Reshape>(3);
   check(op, {x, ivec({2, -1, 3})});
@@ -114,24 +122,25 @@ TEST_F(DataKernels, ReshapeIsAViewOfContiguousDataAndCopiesOtherwise) {
   EXPECT_THROW(run_on_device(*v.owner(), {x, ivec({5, -1, 3})}), std::invalid_argument);
 }
 
-TEST_F(DataKernels, JoinPromotesAndCopiesEveryPiece) {
+TEST_F(CudaDataKernels, JoinPromotesAndCopiesEveryPiece) {
   const Array a = values(DType::Int8, {2, 3}, 3), b = values(DType::Float32, {2, 0}, 4);
   const Array c = values(DType::Int32, {2, 4}, 5);
   check(std::make_shared<Join>(1), {device_transposed(a), b, device_strided(c)});
   check(std::make_shared<Join>(0), {values(DType::Bool, {1, 3}, 6), a});
 }
 
-TEST_F(DataKernels, AllocFillAndMakeVector) {
+TEST_F(CudaDataKernels, AllocFillAndMakeVector) {
   for (DType d : {DType::Float16, DType::UInt64, DType::Bool}) {
     const Array v = values(d, {3, 1}, 7);
     check(std::make_shared<Alloc>(), {device_transposed(v), i64(2), i64(3), i64(4)});
     check(std::make_shared<Alloc>(), {v, i64(0), i64(3), i64(5)});
   }
-  check(std::make_shared<Fill>(), {values(DType::Float64, {2, 5}, 8), values(DType::Int32, {5}, 9)});
+  check(std::make_shared<Fill>(),
+        {values(DType::Float64, {2, 5}, 8), values(DType::Int32, {5}, 9)});
   check(std::make_shared<MakeVector>(DType::Int64), {i64(3), Array::scalar(DType::Int8, -2)});
 }
 
-TEST_F(DataKernels, RepeatAndRoll) {
+TEST_F(CudaDataKernels, RepeatAndRoll) {
   const Array x = values(DType::Float64, {3, 4}, 10);
   check(std::make_shared<Repeat>(1), {device_transposed(x), ivec({2, 0, 1, 3})});
   check(std::make_shared<Repeat>(0), {x, ivec({2})});
@@ -139,7 +148,7 @@ TEST_F(DataKernels, RepeatAndRoll) {
   check(std::make_shared<Roll>(0), {values(DType::Int8, {0, 2}, 1), i64(3)});
 }
 
-TEST_F(DataKernels, CreationOps) {
+TEST_F(CudaDataKernels, CreationOps) {
   for (DType d : {DType::Float32, DType::Int64, DType::Bool, DType::BFloat16}) {
     for (bool tri : {false, true}) {
       auto op = std::make_shared<Eye>(d, tri);
@@ -151,9 +160,15 @@ TEST_F(DataKernels, CreationOps) {
   const Array m = values(DType::Int32, {2, 4, 5}, 11);
   for (bool upper : {false, true})
     for (int64_t k : {-2, 0, 1, 9}) check(std::make_shared<Tril>(k, upper), {device_transposed(m)});
+  for (int off : {0, 2, -1}) {
+    check(std::make_shared<AllocDiag>(off), {device_strided(values(DType::Float16, {3}, 12))});
+    check(std::make_shared<ExtractDiag>(off, 2, 0), {device_transposed(m)});
+  }
+  check(std::make_shared<AllocDiag>(1), {values(DType::Int8, {0}, 1)});
   check(std::make_shared<ARange>(DType::Int64), {i64(-3), i64(17), i64(4)});
   check(std::make_shared<ARange>(DType::Float32),
-        {Array::scalar(DType::Float64, 0.5), Array::scalar(DType::Float64, 3), Array::scalar(DType::Float64, 0.25)});
+        {Array::scalar(DType::Float64, 0.5), Array::scalar(DType::Float64, 3),
+         Array::scalar(DType::Float64, 0.25)});
   check(std::make_shared<Linspace>(7, true, DType::Float64),
         {Array::scalar(DType::Float64, -1), Array::scalar(DType::Float64, 2)});
 }
@@ -174,7 +189,7 @@ IndexEntry entry(IndexEntry::Kind k) {
 const IndexEntry kInt = entry(IndexEntry::Kind::Int), kArr = entry(IndexEntry::Kind::Array),
                  kNew = entry(IndexEntry::Kind::NewAxis), kAll = slice_entry(false, false, false);
 
-TEST_F(DataKernels, BasicSubtensorViewsWithNegativeSteps) {
+TEST_F(CudaDataKernels, BasicSubtensorViewsWithNegativeSteps) {
   const Array x = values(DType::UInt16, {5, 6, 3}, 12);
   // x[1:, ::-2, None, 2]
   IndexPattern p = {slice_entry(true, false, false), slice_entry(false, false, true), kNew, kInt};
@@ -182,7 +197,7 @@ TEST_F(DataKernels, BasicSubtensorViewsWithNegativeSteps) {
   check(std::make_shared<Subtensor>(p), {x, i64(9), i64(-1), i64(-1)});  // empty slice
 }
 
-TEST_F(DataKernels, BasicSetAndIncSubtensorInEveryDtype) {
+TEST_F(CudaDataKernels, BasicSetAndIncSubtensorInEveryDtype) {
   // x[1:4, ::2] = y / += y, y broadcast along the first axis.
   IndexPattern p = {slice_entry(true, true, false), slice_entry(false, false, true)};
   for (DType d : all_dtypes()) {
@@ -191,11 +206,12 @@ TEST_F(DataKernels, BasicSetAndIncSubtensorInEveryDtype) {
     const Array x = values(d, {5, 6}, 13);
     const Array y = values(d == DType::Int16 ? DType::Float64 : d, {3}, 14);
     for (bool set : {true, false})
-      check(std::make_shared<IncSubtensor>(p, set), {device_transposed(x), y, i64(1), i64(4), i64(2)});
+      check(std::make_shared<IncSubtensor>(p, set),
+            {device_transposed(x), y, i64(1), i64(4), i64(2)});
   }
 }
 
-TEST_F(DataKernels, AdvancedSubtensorGathers) {
+TEST_F(CudaDataKernels, AdvancedSubtensorGathers) {
   const Array x = values(DType::Float32, {5, 4, 6}, 15);
   // x[idx] with negative indices, every index dtype.
   for (DType id : {DType::Int8, DType::Int32, DType::Int64, DType::UInt8, DType::UInt64}) {
@@ -208,10 +224,12 @@ TEST_F(DataKernels, AdvancedSubtensorGathers) {
   check(std::make_shared<AdvancedSubtensor>(IndexPattern{kAll, kArr, kArr}),
         {negative_steps(x), ivec({0, 3, -2}, {3, 1}), ivec({5, 1}, {2})});
   // x[a, 1:3, b]: separated by a slice, the broadcast dims go first.
-  check(std::make_shared<AdvancedSubtensor>(IndexPattern{kArr, slice_entry(true, true, false), kArr}),
-        {x, ivec({1, 2}), i64(1), i64(3), ivec({0, -1})});
+  check(
+      std::make_shared<AdvancedSubtensor>(IndexPattern{kArr, slice_entry(true, true, false), kArr}),
+      {x, ivec({1, 2}), i64(1), i64(3), ivec({0, -1})});
   // x[2, :, a] (an integer among arrays) and x[None, a].
-  check(std::make_shared<AdvancedSubtensor>(IndexPattern{kInt, kAll, kArr}), {x, i64(2), ivec({5, 0})});
+  check(std::make_shared<AdvancedSubtensor>(IndexPattern{kInt, kAll, kArr}),
+        {x, i64(2), ivec({5, 0})});
   check(std::make_shared<AdvancedSubtensor>(IndexPattern{kNew, kArr}), {x, ivec({3})});
   // Empty index arrays, a 0-size dim.
   check(std::make_shared<AdvancedSubtensor>(IndexPattern{kArr}), {x, ivec({}, {0})});
@@ -219,17 +237,20 @@ TEST_F(DataKernels, AdvancedSubtensorGathers) {
         {values(DType::Int16, {0, 4}, 1), ivec({1, 2})});
 }
 
-TEST_F(DataKernels, BooleanMasksSelectAsTheCpu) {
+TEST_F(CudaDataKernels, BooleanMasksSelectAsTheCpu) {
   const Array x = values(DType::Int64, {3, 4}, 16);
   const Array mask = values(DType::Int8, {3, 4}, 17).astype(DType::Bool);
   check(std::make_shared<AdvancedSubtensor>(IndexPattern{kArr}), {x, mask});
   const Array rows = Array::from_vector<bool>({true, false, true});
-  check(std::make_shared<AdvancedSubtensor>(IndexPattern{kArr, kAll}), {device_transposed(x), rows});
-  check(std::make_shared<AdvancedSubtensor>(IndexPattern{kArr}), {x, Array::scalar(DType::Bool, 1)});
-  check(std::make_shared<AdvancedSubtensor>(IndexPattern{kArr}), {x, Array::scalar(DType::Bool, 0)});
+  check(std::make_shared<AdvancedSubtensor>(IndexPattern{kArr, kAll}),
+        {device_transposed(x), rows});
+  check(std::make_shared<AdvancedSubtensor>(IndexPattern{kArr}),
+        {x, Array::scalar(DType::Bool, 1)});
+  check(std::make_shared<AdvancedSubtensor>(IndexPattern{kArr}),
+        {x, Array::scalar(DType::Bool, 0)});
 }
 
-TEST_F(DataKernels, OutOfBoundsIndicesRaiseAsTheCpu) {
+TEST_F(CudaDataKernels, OutOfBoundsIndicesRaiseAsTheCpu) {
   const Array x = values(DType::Float64, {4, 3}, 18);
   expect_index_error(std::make_shared<AdvancedSubtensor>(IndexPattern{kArr}), {x, ivec({0, 4})});
   expect_index_error(std::make_shared<AdvancedSubtensor>(IndexPattern{kArr}), {x, ivec({-5})});
@@ -253,7 +274,7 @@ TEST_F(DataKernels, OutOfBoundsIndicesRaiseAsTheCpu) {
   }
 }
 
-TEST_F(DataKernels, AdvancedIncSubtensorAccumulatesRepeatedIndicesInEveryDtype) {
+TEST_F(CudaDataKernels, AdvancedIncSubtensorAccumulatesRepeatedIndicesInEveryDtype) {
   const Array idx = ivec({1, -4, 3, 1, 1, 0});
   for (DType d : all_dtypes()) {
     SCOPED_TRACE(std::string(dtype_name(d)));

@@ -19,7 +19,7 @@
 namespace theon::testing {
 namespace {
 
-using Kernels = CudaDeviceTest;
+using CudaElemwiseKernels = CudaDeviceTest;
 
 // Values of dtype d: random in [-4, 4] (integers in [-40, 40], unsigned
 // wrapping), with zeros, ones and NaN among them for floats.
@@ -57,7 +57,9 @@ double rtol_of(DType d) {
   }
 }
 
-const ApplyNode& node_of(const Var& v) { return *v.owner(); }
+const ApplyNode& node_of(const Var& v) {
+  return *v.owner();
+}
 
 std::vector<Var> vars_for(const std::vector<Array>& ins) {
   std::vector<Var> vs;
@@ -68,11 +70,11 @@ std::vector<Var> vars_for(const std::vector<Array>& ins) {
 // Every table op, grouped into programs per dtype (ops whose kernel
 // instantiation an earlier dtype covered are left out), on device inputs of
 // different layouts: C-contiguous, transposed, strided, at an offset.
-TEST_F(Kernels, EveryTableOpInEveryDtypeMatchesTheCpu) {
+TEST_F(CudaElemwiseKernels, EveryTableOpInEveryDtypeMatchesTheCpu) {
   std::set<std::pair<int, int>> seen;
   const Shape shape = {5, 6};
   for (DType d : all_dtypes()) {
-    for (const auto& c : table_programs(d, 46, /*skip_pow=*/true, &seen)) {
+    for (const auto& c : table_programs(d, 44, /*skip_pow=*/true, &seen)) {
       std::vector<Array> host;
       for (int i = 0; i < c->num_inputs(); ++i)
         host.push_back(values(c->program().inputs[size_t(i)], shape, 100 + uint64_t(i)));
@@ -89,7 +91,7 @@ TEST_F(Kernels, EveryTableOpInEveryDtypeMatchesTheCpu) {
   }
 }
 
-TEST_F(Kernels, ElemwiseBroadcastsAndHandlesEmptyAndScalarShapes) {
+TEST_F(CudaElemwiseKernels, ElemwiseBroadcastsAndHandlesEmptyAndScalarShapes) {
   auto check = [](const std::vector<Array>& ins) {
     Var out = elemwise(ScalarOpId::add, vars_for(ins));
     expect_matches_cpu(node_of(out), ins);
@@ -97,10 +99,10 @@ TEST_F(Kernels, ElemwiseBroadcastsAndHandlesEmptyAndScalarShapes) {
   const Array m = values(DType::Float32, {4, 7}, 1), row = values(DType::Float32, {7}, 2);
   const Array col = values(DType::Float32, {4, 1}, 3);
   check({m, row});
-  check({col, row});                                               // both broadcast
-  check({device_transposed(m), device_broadcast(row, {4, 7})});    // stride 0 on the device
+  check({col, row});                                             // both broadcast
+  check({device_transposed(m), device_broadcast(row, {4, 7})});  // stride 0 on the device
   check({device_strided(m), device_offset(col)});
-  check({values(DType::Float32, {0, 7}, 4), row});                 // 0-size dim
+  check({values(DType::Float32, {0, 7}, 4), row});                        // 0-size dim
   check({values(DType::Float32, {}, 5), values(DType::Float32, {}, 6)});  // 0-d
   check({values(DType::Float32, {}, 5), m});
   // A negative-step view on the device.
@@ -110,7 +112,7 @@ TEST_F(Kernels, ElemwiseBroadcastsAndHandlesEmptyAndScalarShapes) {
   check({big, values(DType::Float32, {2}, 8)});
 }
 
-TEST_F(Kernels, SingleElemwiseNodesOfMixedDtypes) {
+TEST_F(CudaElemwiseKernels, SingleElemwiseNodesOfMixedDtypes) {
   const Array a = values(DType::Int8, {3, 5}, 1), b = values(DType::Float16, {5}, 2);
   expect_matches_cpu(node_of(elemwise(ScalarOpId::mul, vars_for({a, b}))), {a, b});
   const Array c = values(DType::UInt8, {3, 5}, 3), d = values(DType::Int32, {3, 1}, 4);
@@ -122,7 +124,7 @@ TEST_F(Kernels, SingleElemwiseNodesOfMixedDtypes) {
   expect_matches_cpu(node_of(elemwise(ScalarOpId::switch_, vars_for({cond, a, c}))), {cond, a, c});
 }
 
-TEST_F(Kernels, CastsMatchTheCpu) {
+TEST_F(CudaElemwiseKernels, CastsMatchTheCpu) {
   const Array x = values(DType::Float64, {6, 5}, 9);
   for (DType to : {DType::Int8, DType::UInt64, DType::Float16, DType::BFloat16, DType::Bool}) {
     Var out = cast(tensor(DType::Float64, {6, 5}), to);
@@ -132,8 +134,9 @@ TEST_F(Kernels, CastsMatchTheCpu) {
   expect_matches_cpu(node_of(cast(tensor(DType::Float16, {7}), DType::Int32)), {h});
 }
 
-TEST_F(Kernels, IntegerPowerOfANegativeExponentRaisesAsTheCpu) {
-  const Array a = Array::from_vector<int32_t>({2, 3, 4}), ok = Array::from_vector<int32_t>({3, 0, 2});
+TEST_F(CudaElemwiseKernels, IntegerPowerOfANegativeExponentRaisesAsTheCpu) {
+  const Array a = Array::from_vector<int32_t>({2, 3, 4}),
+              ok = Array::from_vector<int32_t>({3, 0, 2});
   Var out = elemwise(ScalarOpId::pow, vars_for({a, ok}));
   expect_matches_cpu(node_of(out), {a, ok});
   const Array bad = Array::from_vector<int32_t>({1, -1, 2});
@@ -153,12 +156,12 @@ TEST_F(Kernels, IntegerPowerOfANegativeExponentRaisesAsTheCpu) {
   }
 }
 
-TEST_F(Kernels, SignedUnsignedComparisonsAreExact) {
+TEST_F(CudaElemwiseKernels, SignedUnsignedComparisonsAreExact) {
   const Array s = Array::from_vector<int64_t>(
       {-1, 0, 1, std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min(), 5});
-  const Array u = Array::from_vector<uint64_t>(
-      {0, 0, 1, uint64_t(std::numeric_limits<int64_t>::max()) + 1, 3,
-       std::numeric_limits<uint64_t>::max()});
+  const Array u =
+      Array::from_vector<uint64_t>({0, 0, 1, uint64_t(std::numeric_limits<int64_t>::max()) + 1, 3,
+                                    std::numeric_limits<uint64_t>::max()});
   for (ScalarOpId id : {ScalarOpId::eq, ScalarOpId::neq, ScalarOpId::lt, ScalarOpId::le,
                         ScalarOpId::gt, ScalarOpId::ge}) {
     expect_matches_cpu(node_of(elemwise(id, vars_for({s, u}))), {s, u});
@@ -170,13 +173,13 @@ TEST_F(Kernels, SignedUnsignedComparisonsAreExact) {
 }
 
 // Outputs that read only some inputs have their own (smaller) shape, as in Composite::perform.
-TEST_F(Kernels, CompositeOutputsOfSmallerShapeAndPassedThroughInputs) {
+TEST_F(CudaElemwiseKernels, CompositeOutputsOfSmallerShapeAndPassedThroughInputs) {
   ScalarProgram p;
   p.inputs = {DType::Float32, DType::Float32, DType::Int16};
-  ScalarInstr e{false, ScalarOpId::exp, DType::Float64, {1}};         // 3: exp(b)      shape (6,)
-  ScalarInstr m{false, ScalarOpId::mul, DType::Float64, {0, 3}};      // 4: a * exp(b)  shape (4, 6)
-  ScalarInstr c{true, ScalarOpId::identity, DType::Float32, {2}};     // 5: float(c)    shape (4, 1)
-  ScalarInstr s{false, ScalarOpId::add, DType::Float64, {4, 5}};      // 6
+  ScalarInstr e{false, ScalarOpId::exp, DType::Float64, {1}};      // 3: exp(b)      shape (6,)
+  ScalarInstr m{false, ScalarOpId::mul, DType::Float64, {0, 3}};   // 4: a * exp(b)  shape (4, 6)
+  ScalarInstr c{true, ScalarOpId::identity, DType::Float32, {2}};  // 5: float(c)    shape (4, 1)
+  ScalarInstr s{false, ScalarOpId::add, DType::Float64, {4, 5}};   // 6
   p.instrs = {e, m, c, s};
   p.outputs = {6, 3, 2, 5};
   auto comp = std::make_shared<Composite>(p);
@@ -187,7 +190,7 @@ TEST_F(Kernels, CompositeOutputsOfSmallerShapeAndPassedThroughInputs) {
 }
 
 // Runs the composite here and the reduction through the reduce family's kernel.
-TEST_F(Kernels, CompositeReduceRunsTheCompositeThenTheReduction) {
+TEST_F(CudaElemwiseKernels, CompositeReduceRunsTheCompositeThenTheReduction) {
   auto red = std::make_shared<Reduce>(ReduceKind::Sum, std::vector<int>{1}, false);
   if (!cuda::find_device_kernel(*red)) GTEST_SKIP() << "no device kernel for " << red->name();
   ScalarProgram p;
@@ -199,6 +202,23 @@ TEST_F(Kernels, CompositeReduceRunsTheCompositeThenTheReduction) {
   const Array a = values(DType::Float32, {3, 8}, 1), b = values(DType::Float32, {8}, 2);
   Var out = theon::apply1(op, vars_for({a, b}));
   expect_matches_cpu(node_of(out), {device_transposed(a), b}, 1e-5);
+}
+
+// More inputs and outputs than one kernel takes: every output runs on its own.
+TEST_F(CudaElemwiseKernels, CompositesWithMoreOperandsThanOneKernelTakes) {
+  constexpr int n = 46;  // inputs; 3 outputs make 49 operands
+  ScalarProgram p;
+  p.inputs.assign(n, DType::Float32);
+  for (int k = 1; k < n; ++k)
+    p.instrs.push_back(
+        ScalarInstr{false, ScalarOpId::add, DType::Float64, {k == 1 ? 0 : n + k - 2, k}});
+  p.outputs = {2 * n - 2, n + 9, n + 20};
+  auto comp = std::make_shared<Composite>(p);
+  std::vector<Array> ins;
+  for (int i = 0; i < n; ++i) ins.push_back(values(DType::Float32, {3, 4}, uint64_t(i)));
+  ins[5] = device_transposed(ins[5]);
+  std::vector<Var> outs = theon::apply(comp, vars_for(ins));
+  expect_matches_cpu(node_of(outs[0]), ins);
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 // array creation. Indexing (Subtensor and friends) is in indexing.cpp.
 //
 // Ops whose perform only builds a view (DimShuffle, Flip, BroadcastTo,
-// Split) run their own perform on the device array: views are metadata.
+// Split, ExtractDiag) run their own perform on the device array: views are metadata.
 // Copies go through device_assign (strided copy with broadcast and cast),
 // mirroring each perform's slices; shapes, shifts, repeats and sizes are read
 // on the host (host_input). ARange and Linspace, whose inputs are all host
@@ -18,6 +18,7 @@
 #include "theon/backend/cuda_codegen.h"
 #include "theon/ops/creation.h"
 #include "theon/ops/join.h"
+#include "theon/ops/linalg.h"
 #include "theon/ops/shape.h"
 #include "theon/ops/shape_extra.h"
 
@@ -30,8 +31,12 @@ bool is(const Op& op) {
   return typeid(op) == typeid(T);
 }
 
-bool all_but_first(const Op&, int input) { return input > 0; }
-bool all_inputs(const Op&, int) { return true; }
+bool all_but_first(const Op&, int input) {
+  return input > 0;
+}
+bool all_inputs(const Op&, int) {
+  return true;
+}
 
 // A fresh C-contiguous copy of x (device_contiguous returns x itself when it already is one).
 Array device_copy(DeviceRuntime& rt, const Array& x) {
@@ -43,9 +48,12 @@ Array device_copy(DeviceRuntime& rt, const Array& x) {
 // ---- views: the op's own perform ----
 
 bool supports_view(const Op& op) {
-  return is<DimShuffle>(op) || is<Flip>(op) || is<BroadcastTo>(op) || is<Split>(op);
+  return is<DimShuffle>(op) || is<Flip>(op) || is<BroadcastTo>(op) || is<Split>(op) ||
+         is<ExtractDiag>(op);
 }
-bool view_host_input(const Op& op, int i) { return !is<DimShuffle>(op) && !is<Flip>(op) && i > 0; }
+bool view_host_input(const Op& op, int i) {
+  return (is<BroadcastTo>(op) || is<Split>(op)) && i > 0;
+}
 void run_view(DeviceRuntime&, const ApplyNode& node, const std::vector<Array>& in,
               std::vector<Array>& out) {
   node.op->perform(in, out);
@@ -143,7 +151,9 @@ void run_join(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>
 }
 
 // Repeat and Roll keep their axis private; it is the number in their props.
-int axis_of(const Op& op) { return std::stoi(op.props()); }
+int axis_of(const Op& op) {
+  return std::stoi(op.props());
+}
 
 void run_repeat(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& in,
                 std::vector<Array>& out) {
@@ -154,10 +164,10 @@ void run_repeat(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
   auto reps = in[1].to_int_vector();
   if (reps.size() == 1) reps.assign(size_t(n), reps[0]);
   if (int64_t(reps.size()) != n)
-    throw std::invalid_argument("[" + who + "] operands could not be broadcast together: " +
-                                std::to_string(reps.size()) + " repeats for axis " +
-                                std::to_string(axis) + " of length " + std::to_string(n) +
-                                " (shape " + shape_str(x.shape()) + ")");
+    throw std::invalid_argument(
+        "[" + who + "] operands could not be broadcast together: " + std::to_string(reps.size()) +
+        " repeats for axis " + std::to_string(axis) + " of length " + std::to_string(n) +
+        " (shape " + shape_str(x.shape()) + ")");
   Shape shp = x.shape();
   shp[size_t(axis)] = 0;
   for (int64_t r : reps) {
@@ -195,10 +205,25 @@ void run_roll(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>
 
 // ---- creation ----
 
+// AllocDiag{offset}(v): zeros with v copied onto a diagonal (AllocDiag::perform's view).
+void run_alloc_diag(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& in,
+                    std::vector<Array>& out) {
+  const int64_t offset = std::stoll(node.op->props());
+  const Array& v = in[0];
+  const int64_t n = v.shape()[0], d = n + std::abs(offset);
+  Array r = device_empty(rt, v.dtype(), {d, d});
+  out.assign(1, r);
+  if (r.size() == 0) return;
+  rt.zero(r.data(), r.nbytes());
+  const int64_t s0 = r.strides()[0], s1 = r.strides()[1];
+  const int64_t start = offset >= 0 ? offset * s1 : -offset * s0;
+  if (n > 0) device_assign(Array(v.dtype(), {n}, {s0 + s1}, r.offset() + start, r.buffer()), v);
+}
+
 // Ops computed from host scalars only: the CPU's perform, uploaded.
 void run_on_host(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& in,
                  std::vector<Array>& out) {
-  std::vector<Array> host;
+  std::vector<Array> host(node.outputs.size());
   node.op->perform(in, host);
   out.clear();
   for (const Array& h : host) out.push_back(to_device(h, rt));
@@ -283,9 +308,8 @@ void run_tril(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>
 
 const KernelProgram& creation_program() {
   return cached_program("creation", [] {
-    return KernelProgram{std::string(fused_prelude()) + kCreationSource,
-                         {"theon_eye", "theon_tril"},
-                         8};
+    return KernelProgram{
+        std::string(fused_prelude()) + kCreationSource, {"theon_eye", "theon_tril"}, 8};
   });
 }
 
@@ -301,6 +325,7 @@ std::vector<DeviceKernel> data_kernels() {
       {"roll", is<Roll>, run_roll, all_but_first},
       {"eye", is<Eye>, run_eye, all_inputs},
       {"tril", is<Tril>, run_tril, nullptr},
+      {"alloc_diag", is<AllocDiag>, run_alloc_diag, nullptr},
       {"arange", [](const Op& op) { return is<ARange>(op) || is<Linspace>(op); }, run_on_host,
        all_inputs},
   };

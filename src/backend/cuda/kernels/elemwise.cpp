@@ -9,7 +9,9 @@
 // output's shape; otherwise the strided one, over byte strides with dims
 // merged where every operand allows it (stride 0 broadcasts). A Composite
 // output that depends on only some inputs (and so may have a smaller shape)
-// runs as a program of its own over its shape, as Composite::perform does.
+// runs as a program of its own over its shape, as Composite::perform does;
+// so does every output of a composite with more operands than one kernel
+// takes (kMaxOperands).
 // Comparisons of a signed with an unsigned integer, which the CPU computes
 // exactly in a loop of its own (never fused), have a small kernel here.
 #include <algorithm>
@@ -76,7 +78,8 @@ void launch_composite(DeviceRuntime& rt, const Composite& c, const std::vector<A
   }
   int* err = rt.error_flag();
   if (contiguous) {
-    const FusedArgs args = pack_fused_args({n}, ptrs, std::vector<std::vector<int64_t>>(ptrs.size(), {0}), err);
+    const FusedArgs args =
+        pack_fused_args({n}, ptrs, std::vector<std::vector<int64_t>>(ptrs.size(), {0}), err);
     rt.launch(prog, prog.kernels[0], grid_for(rt, n), args.words);
     return;
   }
@@ -150,14 +153,15 @@ void run_composite_node(DeviceRuntime& rt, const Composite& c, const std::vector
   Shape full;
   for (int i = 0; i < ni; ++i) {
     if (inputs[size_t(i)].dtype() != c.program().inputs[size_t(i)])
-      throw std::invalid_argument(
-          "[" + c.name() + "] input " + std::to_string(i) + " must be " +
-          std::string(dtype_name(c.program().inputs[size_t(i)])) + ", got " +
-          std::string(dtype_name(inputs[size_t(i)].dtype())));
+      throw std::invalid_argument("[" + c.name() + "] input " + std::to_string(i) + " must be " +
+                                  std::string(dtype_name(c.program().inputs[size_t(i)])) +
+                                  ", got " + std::string(dtype_name(inputs[size_t(i)].dtype())));
     full = broadcast_shapes(full, inputs[size_t(i)].shape());
   }
   const size_t no = c.program().outputs.size();
   outputs.assign(no, Array());
+  // Too many operands for one kernel: each output by a program of its own.
+  const bool split = ni + int(no) > kMaxOperands;
   bool any_main = false;
   for (size_t k = 0; k < no; ++k) {
     const int v = c.program().outputs[k];
@@ -165,7 +169,7 @@ void run_composite_node(DeviceRuntime& rt, const Composite& c, const std::vector
     const std::vector<int> used = inputs_of(c, v);
     Shape sk;
     for (int i : used) sk = broadcast_shapes(sk, inputs[size_t(i)].shape());
-    if (sk == full) {
+    if (sk == full && !split) {
       outputs[k] = device_empty(rt, dt, full);
       any_main = true;
       continue;
@@ -182,7 +186,8 @@ void run_composite_node(DeviceRuntime& rt, const Composite& c, const std::vector
     launch_composite(rt, *sub, sub_in, {outputs[k]}, sk);
   }
   if (!any_main) return;
-  if (std::all_of(outputs.begin(), outputs.end(), [&](const Array& o) { return o.shape() == full; })) {
+  if (std::all_of(outputs.begin(), outputs.end(),
+                  [&](const Array& o) { return o.shape() == full; })) {
     launch_composite(rt, c, inputs, outputs, full);
     return;
   }
@@ -247,12 +252,24 @@ void run_exact_cmp(DeviceRuntime& rt, ScalarOpId id, const std::vector<Array>& i
     throw std::invalid_argument("[Elemwise] CUDA: at most 8 dims that cannot be merged");
   int op = 0;
   switch (id) {
-    case ScalarOpId::eq: op = 0; break;
-    case ScalarOpId::neq: op = 1; break;
-    case ScalarOpId::lt: op = 2; break;
-    case ScalarOpId::le: op = 3; break;
-    case ScalarOpId::gt: op = 4; break;
-    default: op = 5; break;
+    case ScalarOpId::eq:
+      op = 0;
+      break;
+    case ScalarOpId::neq:
+      op = 1;
+      break;
+    case ScalarOpId::lt:
+      op = 2;
+      break;
+    case ScalarOpId::le:
+      op = 3;
+      break;
+    case ScalarOpId::gt:
+      op = 4;
+      break;
+    default:
+      op = 5;
+      break;
   }
   std::vector<int64_t> w(41, 0);
   w[0] = n;
@@ -276,7 +293,8 @@ void run_exact_cmp(DeviceRuntime& rt, ScalarOpId id, const std::vector<Array>& i
 void run_elemwise(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& inputs,
                   std::vector<Array>& outputs) {
   const Op& op = *node.op;
-  if (const auto* c = dynamic_cast<const Composite*>(&op)) return run_composite_node(rt, *c, inputs, outputs);
+  if (const auto* c = dynamic_cast<const Composite*>(&op))
+    return run_composite_node(rt, *c, inputs, outputs);
   std::vector<DType> ds;
   for (const Array& a : inputs) ds.push_back(a.dtype());
   std::shared_ptr<const Composite> c;

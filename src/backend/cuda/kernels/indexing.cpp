@@ -14,12 +14,13 @@
 // atomics, so repeated indices accumulate as np.add.at does) and the
 // check-only kernel; it switches on the dtype at run time, so every dtype
 // shares it.
+#include "indexing.h"
+
 #include <algorithm>
 #include <stdexcept>
 #include <typeinfo>
 
 #include "../../../ops/subtensor_impl.h"
-#include "indexing.h"
 #include "launch_util.h"
 #include "theon/backend/cuda_codegen.h"
 
@@ -29,14 +30,13 @@ using namespace subtensor_detail;
 
 namespace {
 
-constexpr int kIterDims = 10;  // dims of the loop: broadcast index dims, then the other dims
+constexpr int kIterDims = 10;   // dims of the loop: broadcast index dims, then the other dims
 constexpr int kMaxIndices = 8;  // index arrays (one per indexed dim)
 // Word layout of the indexing program.
 constexpr int W_N = 0, W_ND = 1, W_SHAPE = 2, W_ERR = W_SHAPE + kIterDims, W_DT = W_ERR + 1,
-              W_ISZ = W_DT + 1, W_DST = W_ISZ + 1, W_DSTST = W_DST + 1,
-              W_SRC = W_DSTST + kIterDims, W_SRCST = W_SRC + 1, W_K = W_SRCST + kIterDims,
-              W_IDX = W_K + 1, kIdxWords = 4 + kIterDims,
-              kWords = W_IDX + kMaxIndices * kIdxWords;
+              W_ISZ = W_DT + 1, W_DST = W_ISZ + 1, W_DSTST = W_DST + 1, W_SRC = W_DSTST + kIterDims,
+              W_SRCST = W_SRC + 1, W_K = W_SRCST + kIterDims, W_IDX = W_K + 1,
+              kIdxWords = 4 + kIterDims, kWords = W_IDX + kMaxIndices * kIdxWords;
 
 std::string index_source() {
   auto def = [](const char* name, int v) {
@@ -207,8 +207,8 @@ DevicePlan make_device_plan(DeviceRuntime& rt, const std::string& who, const Arr
   int ax = 0;
   auto need_axes = [&](int m) {
     if (ax + m > x.ndim())
-      index_error(who, "too many indices for array: array is " + std::to_string(x.ndim()) +
-                           "-dimensional");
+      index_error(
+          who, "too many indices for array: array is " + std::to_string(x.ndim()) + "-dimensional");
   };
   auto add_index = [&](DeviceIndex di, int64_t len, int64_t stride) {
     plan.adv_dims.push_back(int(shape.size()));
@@ -317,9 +317,9 @@ DevicePlan make_device_plan(DeviceRuntime& rt, const std::string& who, const Arr
       if (s != 1 && d != 1 && s != d) {
         std::string all;
         for (const auto& b : plan.idx) all += (all.empty() ? "" : " ") + shape_str(b.shape);
-        index_error(who,
-                    "shape mismatch: indexing arrays could not be broadcast together with shapes " +
-                        all);
+        index_error(
+            who,
+            "shape mismatch: indexing arrays could not be broadcast together with shapes " + all);
       }
       if (s != 1) d = s;
     }
@@ -416,7 +416,8 @@ Array device_gather(DeviceRuntime& rt, const std::string& who, const DevicePlan&
     return out;
   }
   const Array w = bshape_first(p, out);
-  rt.launch(index_program(), "theon_gather", grid_for(rt, w.size()), plan_words(rt, who, p, w, true));
+  rt.launch(index_program(), "theon_gather", grid_for(rt, w.size()),
+            plan_words(rt, who, p, w, true));
   return out;
 }
 
@@ -442,14 +443,20 @@ bool pattern_host_input(const IndexPattern& p, int first, int input) {
 
 // ---- the ops ----
 
-bool supports_subtensor(const Op& op) { return typeid(op) == typeid(Subtensor); }
-bool subtensor_host_input(const Op&, int i) { return i > 0; }
+bool supports_subtensor(const Op& op) {
+  return typeid(op) == typeid(Subtensor);
+}
+bool subtensor_host_input(const Op&, int i) {
+  return i > 0;
+}
 void run_subtensor(DeviceRuntime&, const ApplyNode& node, const std::vector<Array>& in,
                    std::vector<Array>& out) {
   node.op->perform(in, out);  // a view: basic_view reads the scalars on the host
 }
 
-bool supports_adv_subtensor(const Op& op) { return typeid(op) == typeid(AdvancedSubtensor); }
+bool supports_adv_subtensor(const Op& op) {
+  return typeid(op) == typeid(AdvancedSubtensor);
+}
 bool adv_subtensor_host_input(const Op& op, int i) {
   return pattern_host_input(static_cast<const AdvancedSubtensor&>(op).pattern(), 1, i);
 }
@@ -460,7 +467,9 @@ void run_adv_subtensor(DeviceRuntime& rt, const ApplyNode& node, const std::vect
   out.assign(1, device_gather(rt, op.name(), plan));
 }
 
-bool supports_inc_subtensor(const Op& op) { return typeid(op) == typeid(IncSubtensor); }
+bool supports_inc_subtensor(const Op& op) {
+  return typeid(op) == typeid(IncSubtensor);
+}
 bool inc_subtensor_host_input(const Op& op, int i) {
   return pattern_host_input(static_cast<const IncSubtensor&>(op).pattern(), 2, i);
 }
@@ -474,14 +483,14 @@ void run_inc_subtensor(DeviceRuntime& rt, const ApplyNode& node, const std::vect
   auto fit = [&](const Shape& target) {
     bool ok = y.ndim() <= int(target.size());
     for (int i = 0; ok && i < y.ndim(); ++i) {
-      const int64_t d = y.shape()[size_t(i)], s = target[target.size() - size_t(y.ndim()) + size_t(i)];
+      const int64_t d = y.shape()[size_t(i)],
+                    s = target[target.size() - size_t(y.ndim()) + size_t(i)];
       ok = d == 1 || d == s;
     }
     if (!ok)
-      throw std::invalid_argument("[" + who + "] shape mismatch: value array of shape " +
-                                  shape_str(y.shape()) +
-                                  " could not be broadcast to indexing result of shape " +
-                                  shape_str(target));
+      throw std::invalid_argument(
+          "[" + who + "] shape mismatch: value array of shape " + shape_str(y.shape()) +
+          " could not be broadcast to indexing result of shape " + shape_str(target));
     return device_contiguous(y, r.dtype()).broadcast_to(target);
   };
   if (pattern_is_advanced(op.pattern())) {
@@ -510,10 +519,10 @@ void run_inc_subtensor(DeviceRuntime& rt, const ApplyNode& node, const std::vect
 
 const KernelProgram& index_program() {
   return cached_program("indexing", [] {
-    return KernelProgram{index_source(),
-                         {"theon_gather", "theon_scatter_set", "theon_scatter_add",
-                          "theon_index_check"},
-                         kWords};
+    return KernelProgram{
+        index_source(),
+        {"theon_gather", "theon_scatter_set", "theon_scatter_add", "theon_index_check"},
+        kWords};
   });
 }
 

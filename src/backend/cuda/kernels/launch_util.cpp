@@ -47,8 +47,7 @@ StridedLoop strided_loop(const Shape& shape, const std::vector<Array>& operands)
   for (size_t d = 0; d < shape.size(); ++d) {
     if (shape[d] == 1) continue;
     bool merge = !r.shape.empty();
-    for (size_t k = 0; merge && k < nops; ++k)
-      merge = r.strides[k].back() == full[k][d] * shape[d];
+    for (size_t k = 0; merge && k < nops; ++k) merge = r.strides[k].back() == full[k][d] * shape[d];
     if (merge) {
       r.shape.back() *= shape[d];
       for (size_t k = 0; k < nops; ++k) r.strides[k].back() = full[k][d];

@@ -21,15 +21,17 @@ const KernelProgram& cached_program(const std::string& key,
 // the device a few times over.
 LaunchShape grid_for(DeviceRuntime& rt, int64_t n);
 
-inline int64_t word(const void* p) { return int64_t(reinterpret_cast<intptr_t>(p)); }
+inline int64_t word(const void* p) {
+  return int64_t(reinterpret_cast<intptr_t>(p));
+}
 
 // Operands (arrays whose shapes broadcast to `shape`) as byte strides over
 // `shape`, 0 along broadcast dims, with dims of length 1 dropped and
 // neighbouring dims merged where every operand is contiguous across them.
 struct StridedLoop {
-  Shape shape;                         // the merged shape ({} for one element)
-  std::vector<Strides> strides;        // one per operand, shape.size() entries
-  int64_t size = 0;                    // elements
+  Shape shape;                   // the merged shape ({} for one element)
+  std::vector<Strides> strides;  // one per operand, shape.size() entries
+  int64_t size = 0;              // elements
 };
 StridedLoop strided_loop(const Shape& shape, const std::vector<Array>& operands);
 
