@@ -17,9 +17,9 @@
 
 namespace theon::cuda::kernels {
 
-// The KernelError code of a class index outside [0, classes) (see the report:
-// cuda_codegen.h's enum is to gain it as class_index_out_of_range).
-inline constexpr int kClassIndexError = 16;
+// The KernelError code of a class index outside [0, classes): the indexing
+// kernels' KernelError::index_out_of_bounds (2), whose message fits it.
+inline constexpr int kClassIndexError = 2;
 
 namespace {
 

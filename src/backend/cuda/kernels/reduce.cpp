@@ -33,9 +33,11 @@ namespace {
 // ---- Reduce ----------------------------------------------------------------
 
 // Words: [0] in, [1] out, [2] rows, [3] n, [4] has_initial, [5] initial (double
-// bits), then the kept walk (operand 0: input strides), then the reduced walk.
+// bits), then the kept walk (operand 0: input strides), then the reduced walk,
+// then for the split kernels: chunks per row, chunk length, partials.
 constexpr int kReduceHead = 6;
-constexpr int kReduceWords = kReduceHead + 2 * (1 + 2 * kWalkDims);
+constexpr int kReduceSplit = kReduceHead + 2 * Walk::num_words(1);
+constexpr int kReduceWords = kReduceSplit + 3;
 
 bool is_arg(ReduceKind k) { return k == ReduceKind::ArgMax || k == ReduceKind::ArgMin; }
 
@@ -173,6 +175,7 @@ __device__ __forceinline__ TOut finish(Best b, const Args& a, long long n) { ret
   s += R"CUDA(#endif
 #define KEPT(a) ((a).w + 6)
 #define RED(a) ((a).w + 6 + 1 + 2 * THEON_WALK_DIMS)
+#define SPLIT(a) ((a).w + 6 + 2 * (1 + 2 * THEON_WALK_DIMS))
 
 extern "C" __global__ void theon_reduce_block(const Args a) {
   const char* in = (const char*)a.w[0];
@@ -204,6 +207,40 @@ extern "C" __global__ void theon_reduce_thread(const Args a) {
       STEP(acc, v, j);
     }
     out[row] = finish(acc, a, n);
+  }
+}
+
+// Few long reductions: each row's elements in chunks, one block per chunk
+// writing a partial result, then one block per row combining its partials.
+extern "C" __global__ void theon_reduce_partial(const Args a) {
+  const char* in = (const char*)a.w[0];
+  const long long rows = a.w[2], n = a.w[3], chunks = SPLIT(a)[0], len = SPLIT(a)[1];
+  ACC_T* part = (ACC_T*)SPLIT(a)[2];
+  __shared__ ACC_T sh[1024];
+  for (long long b = blockIdx.x; b < rows * chunks; b += gridDim.x) {
+    const long long row = b / chunks, j0 = (b - row * chunks) * len;
+    const long long j1 = j0 + len < n ? j0 + len : n;
+    const char* base = in + walk_offset(row, KEPT(a), 0);
+    ACC_T acc = IDENTITY;
+    for (long long j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
+      TC v = load(base, walk_offset(j, RED(a), 0));
+      STEP(acc, v, j);
+    }
+    acc = block_reduce(acc, sh, COMBINE_OP);
+    if (threadIdx.x == 0) part[b] = acc;
+  }
+}
+
+extern "C" __global__ void theon_reduce_final(const Args a) {
+  TOut* out = (TOut*)a.w[1];
+  const long long rows = a.w[2], n = a.w[3], chunks = SPLIT(a)[0];
+  const ACC_T* part = (const ACC_T*)SPLIT(a)[2];
+  __shared__ ACC_T sh[1024];
+  for (long long row = blockIdx.x; row < rows; row += gridDim.x) {
+    ACC_T acc = IDENTITY;
+    for (long long c = threadIdx.x; c < chunks; c += blockDim.x) acc = COMBINE_OP(acc, part[row * chunks + c]);
+    acc = block_reduce(acc, sh, COMBINE_OP);
+    if (threadIdx.x == 0) out[row] = finish(acc, a, n);
   }
 }
 )CUDA";
@@ -241,7 +278,7 @@ void run_reduce(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
   const std::string key = "reduce/" + std::to_string(int(kind)) + "/" + dname(x.dtype()) + "/" +
                           dname(res);
   const KernelProgram& prog = cached_program(key, [&] {
-    return KernelProgram{reduce_source(kind, x.dtype(), res), {"theon_reduce_block", "theon_reduce_thread"},
+    return KernelProgram{reduce_source(kind, x.dtype(), res), {"theon_reduce_block", "theon_reduce_thread", "theon_reduce_partial", "theon_reduce_final"},
                          kReduceWords};
   });
   std::vector<int64_t> w{ptr_word(x), ptr_word(outputs[0]), rows, n, with_initial ? 1 : 0, 0};
@@ -260,7 +297,15 @@ void run_reduce(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
   };
   const bool kept_inner = !kept.shape.empty() && innermost(kept) < innermost(red);
   const bool per_thread = n <= 16 || (kept_inner && rows >= 4096 && n <= 4096);
-  if (per_thread) {
+  // Few long rows: split each into chunks so that about 1024 blocks work.
+  const int64_t chunks = per_thread ? 1 : std::min((n + 4095) / 4096, std::max<int64_t>(1, 1024 / rows));
+  w.insert(w.end(), {chunks, (n + chunks - 1) / chunks, 0});
+  if (chunks > 1) {
+    std::shared_ptr<Buffer> part = rt.allocate(size_t(rows * chunks) * 16);  // 16: the largest accumulator
+    w.back() = ptr_word(part->data);
+    rt.launch(prog, "theon_reduce_partial", LaunchShape{grid_blocks(rows * chunks), 256, 0}, w);
+    rt.launch(prog, "theon_reduce_final", LaunchShape{grid_blocks(rows), block_threads(chunks), 0}, w);
+  } else if (per_thread) {
     rt.launch(prog, "theon_reduce_thread", LaunchShape{grid_blocks((rows + 255) / 256), 256, 0}, w);
   } else {
     rt.launch(prog, "theon_reduce_block", LaunchShape{grid_blocks(rows), block_threads(n), 0}, w);
@@ -294,7 +339,7 @@ extern "C" __global__ void theon_cum(const Args a) {
        line += (long long)gridDim.x * blockDim.x) {
     const char* p = in + walk_offset(line, walk, 0);
     char* q = out + walk_offset(line, walk, 1);
-    TOut acc = TOut(0);
+    TOut acc{};
     for (long long i = 0; i < n; ++i) {
       TOut v = cvt<TOut>(*(const TIn*)(p + i * sin));
       acc = i == 0 ? v : cvt<TOut>(CUM_OP<TC>(cvt<TC>(acc), cvt<TC>(v)));
