@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 
+#include "../../src/backend/cuda/kernels/blas_conv_util.h"
 #include "cuda_kernel_test_util.h"
 #include "theon/ops/blas.h"
 #include "theon/ops/gemm.h"
@@ -230,5 +231,45 @@ TEST_F(CudaBlasKernels, GemmGemvGer) {
     expect_matches_cpu(*r.owner(), {device_transposed(z), s(-1), device_strided(gx), device_strided(gy)}, tol);
     expect_matches_cpu(*r.owner(), {random_array(dt, {1, 3}, 18), s(0.5), gx, gy}, tol);
     expect_matches_cpu(*r.owner(), {z, s(0), gx, gy}, tol);
+  }
+}
+
+TEST_F(CudaBlasKernels, MatmulRandomBroadcasts) {
+  std::mt19937 g(5);
+  auto pick = [&g](int lo, int hi) { return int64_t(std::uniform_int_distribution<int>(lo, hi)(g)); };
+  for (int trial = 0; trial < 30; ++trial) {
+    const int64_t m = pick(0, 4), k = pick(0, 5), n = pick(0, 4);
+    Shape sa, sb;
+    const int nbatch = int(pick(0, 3));
+    for (int d = 0; d < nbatch; ++d) {
+      const int64_t b = pick(0, 3);
+      const int which = int(pick(0, 2));  // both b, or one of them 1 (broadcast), or missing in a
+      sa.push_back(which == 1 ? 1 : b);
+      sb.push_back(which == 2 ? 1 : b);
+    }
+    if (nbatch > 0 && pick(0, 1)) sa.erase(sa.begin());
+    if (pick(0, 4) > 0) sa.insert(sa.end(), {m, k});
+    else sa = {k};
+    if (pick(0, 4) > 0) sb.insert(sb.end(), {k, n});
+    else sb = {k};
+    SCOPED_TRACE(shape_str(sa) + " @ " + shape_str(sb));
+    Var y = binary(matmul, DType::Float32, int(sa.size()), DType::Float32, int(sb.size()));
+    const Array a = random_array(DType::Float32, sa, unsigned(trial)), b = random_array(DType::Float32, sb, unsigned(trial) + 99);
+    expect_matches_cpu(*y.owner(), {a, pick(0, 1) ? device_transposed(b) : device_strided(b)}, 2e-5);
+  }
+}
+
+// The programs of the blas and pool kernels compile with NVRTC (the emulator
+// compiles them as host C++; this checks the CUDA side), for dtypes covering
+// every branch of their generated text (16-bit floats, wide floats, signed,
+// unsigned, bool).
+TEST(CudaBlasConvPrograms, CompileWithNvrtc) {
+  if (!cuda::built_with_cuda()) GTEST_SKIP() << cuda::unavailable_reason();
+  for (DType dt : {DType::Float16, DType::BFloat16, DType::Float32, DType::Float64, DType::Int8, DType::UInt64,
+                   DType::Bool}) {
+    SCOPED_TRACE(dtype_name(dt));
+    EXPECT_NO_THROW(cuda::compile_kernel(cuda::kernels::kblas::blas_program(dt).source, "sm_90"));
+    if (dt != DType::Bool)  // pooling rejects bool
+      EXPECT_NO_THROW(cuda::compile_kernel(cuda::kernels::kblas::pool_program(dt).source, "sm_80"));
   }
 }

@@ -246,3 +246,70 @@ TEST_F(CudaPoolKernels, GradShapeError) {
   EXPECT_THROW(run_on_device(*g.owner(), {random_array(DType::Float32, {4, 4}, 1), random_array(DType::Float32, {3, 2}, 2)}),
                std::invalid_argument);
 }
+
+TEST_F(CudaConvKernels, RandomGeometries) {
+  std::mt19937 g(7);
+  auto pick = [&g](int lo, int hi) { return int64_t(std::uniform_int_distribution<int>(lo, hi)(g)); };
+  int run = 0;
+  for (int trial = 0; trial < 200 && run < 40; ++trial) {
+    ConvParams p;
+    const int mode = int(pick(0, 3));
+    if (mode == 3) set_border_mode(p, pick(0, 2), pick(0, 2));
+    else set_border_mode(p, mode == 0 ? "valid" : mode == 1 ? "full" : "half");
+    p.subsample = {pick(1, 3), pick(1, 3)};
+    p.dilation = {pick(1, 2), pick(1, 2)};
+    p.num_groups = pick(1, 3);
+    p.filter_flip = pick(0, 1) == 1;
+    const Shape w{p.num_groups * pick(1, 2), pick(1, 2), pick(1, 3), pick(1, 3)};
+    const Shape x{pick(0, 3), w[1] * p.num_groups, pick(1, 9), pick(1, 9)};
+    const Conv2d fwd(p);
+    Shape y;
+    try {
+      y = {x[0], w[0], fwd.out_size(0, x[2], w[2]), fwd.out_size(1, x[3], w[3])};
+    } catch (const std::invalid_argument&) {
+      continue;  // the filter does not fit
+    }
+    ++run;
+    const ConvCase c{p, x, w};
+    SCOPED_TRACE(str(c));
+    const Array xa = random_array(DType::Float32, x, 3 * unsigned(trial)),
+                wa = random_array(DType::Float32, w, 3 * unsigned(trial) + 1),
+                ga = random_array(DType::Float32, y, 3 * unsigned(trial) + 2);
+    Var yv = conv2d(tensor4(DType::Float32), tensor4(DType::Float32), p);
+    expect_matches_cpu(*yv.owner(), {xa, wa}, 1e-4);
+    Var gi = conv2d_grad_inputs(tensor4(DType::Float32), tensor4(DType::Float32), tensor(DType::Int64, {2}), p);
+    expect_matches_cpu(*gi.owner(), {wa, ga, pair(x[2], x[3])}, 1e-4);
+    Var gw = conv2d_grad_weights(tensor4(DType::Float32), tensor4(DType::Float32), tensor(DType::Int64, {2}), p);
+    expect_matches_cpu(*gw.owner(), {xa, ga, pair(w[2], w[3])}, 1e-4);
+  }
+  EXPECT_EQ(run, 40);
+}
+
+TEST_F(CudaPoolKernels, RandomGeometriesExact) {
+  std::mt19937 g(11);
+  auto pick = [&g](int lo, int hi) { return int64_t(std::uniform_int_distribution<int>(lo, hi)(g)); };
+  for (int trial = 0; trial < 60; ++trial) {
+    PoolParams p;
+    p.ws = {pick(1, 4), pick(1, 4)};
+    p.stride = std::array<int64_t, 2>{pick(1, 4), pick(1, 4)};
+    p.ignore_border = pick(0, 1) == 1;
+    if (p.ignore_border) p.pad = {pick(0, p.ws[0] - 1), pick(0, p.ws[1] - 1)};
+    p.mode = kModes[pick(0, 3)];
+    Shape s;
+    for (int64_t d = pick(0, 3); d > 0; --d) s.push_back(pick(0, 3));
+    s.push_back(pick(1, 9));
+    s.push_back(pick(1, 9));
+    const DType dt = trial % 2 ? DType::Float64 : DType::Float32;
+    SCOPED_TRACE(str(p) + " x" + shape_str(s));
+    const Array x = random_array(dt, s, unsigned(trial), 3);
+    Var xv = tensor(dt, std::vector<int64_t>(s.size(), -1));
+    Var y = pool_2d(xv, p);
+    expect_matches_cpu(*y.owner(), {x});
+    const Pool2d fwd(p);
+    Shape ys = s;
+    ys[s.size() - 2] = fwd.out_size(0, s[s.size() - 2]);
+    ys[s.size() - 1] = fwd.out_size(1, s[s.size() - 1]);
+    Var gz = apply1(std::make_shared<Pool2dGrad>(p), {xv, tensor(dt, std::vector<int64_t>(s.size(), -1))});
+    expect_matches_cpu(*gz.owner(), {x, random_array(dt, ys, unsigned(trial) + 1000)});
+  }
+}
