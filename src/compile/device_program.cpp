@@ -126,10 +126,13 @@ const Array& DeviceProgram::on_device(SlotValues& v, int slot) {
 
 Array DeviceProgram::input(size_t k, size_t i, int slot, SlotValues& v) {
   switch (need_[k][i]) {
-    case Need::Host: return host(v, slot);
-    case Need::Device: return on_device(v, slot);
+    case Need::Host:
+      return host(v, slot);
+    case Need::Device:
+      return on_device(v, slot);
     case Need::Either:
-    case Need::None: break;
+    case Need::None:
+      break;
   }
   const Array& h = v.host[size_t(slot)];
   return h.defined() ? h : v.device[size_t(slot)];

@@ -72,7 +72,7 @@ class DeviceProgram {
   cuda::DeviceRuntime* rt_ = nullptr;
   std::vector<const cuda::DeviceKernel*> kernel_;  // per step; null: host
   std::vector<std::vector<Need>> need_;            // per step, per input
-  std::vector<std::pair<int, Array>> constants_;   // slot, device copy (undefined when unused there)
+  std::vector<std::pair<int, Array>> constants_;  // slot, device copy (undefined when unused there)
   std::vector<std::pair<int, Array>> host_constants_;
   std::vector<bool> shared_host_, shared_device_;
   std::vector<std::string> fallback_ops_;

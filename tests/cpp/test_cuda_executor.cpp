@@ -50,7 +50,8 @@ void expect_close(const Array& want, const Array& got, double rtol, const std::s
   for (int64_t i = 0; i < w.size(); ++i) {
     const double a = w.data_as<double>()[i], b = g.data_as<double>()[i];
     if ((std::isnan(a) && std::isnan(b)) || a == b) continue;
-    ASSERT_LE(std::abs(a - b), rtol * (1 + std::abs(a))) << what << ": element " << i << " want " << a << " got " << b;
+    ASSERT_LE(std::abs(a - b), rtol * (1 + std::abs(a)))
+        << what << ": element " << i << " want " << a << " got " << b;
   }
 }
 
@@ -60,8 +61,9 @@ struct Compiled {
 };
 
 // Compiles for `device`; on cuda, an op without a kernel yet is reported in `missing`.
-Compiled compile(const std::vector<Var>& ins, const std::vector<Var>& outs, const std::string& device,
-                 Updates updates = {}, Mode mode = Mode("FAST_RUN"), bool profile = false) {
+Compiled compile(const std::vector<Var>& ins, const std::vector<Var>& outs,
+                 const std::string& device, Updates updates = {}, Mode mode = Mode("FAST_RUN"),
+                 bool profile = false) {
   FunctionOptions o;
   o.device = device;
   o.updates = std::move(updates);
@@ -77,9 +79,9 @@ Compiled compile(const std::vector<Var>& ins, const std::vector<Var>& outs, cons
   }
 }
 
-#define COMPILE_OR_SKIP(var, ...)                    \
-  Compiled var##_c = compile(__VA_ARGS__);           \
-  if (!var##_c.f) GTEST_SKIP() << var##_c.missing;  \
+#define COMPILE_OR_SKIP(var, ...)                  \
+  Compiled var##_c = compile(__VA_ARGS__);         \
+  if (!var##_c.f) GTEST_SKIP() << var##_c.missing; \
   auto& var = *var##_c.f
 
 TEST_F(CudaExecutor, ElementwiseGraphsMatchTheCpu) {
@@ -90,16 +92,20 @@ TEST_F(CudaExecutor, ElementwiseGraphsMatchTheCpu) {
   EXPECT_EQ(f.device().str(), "cuda:0");
   EXPECT_TRUE(f.cpu_fallback_ops().empty());
   auto cpu = compile({x, y, a, b}, outs, "cpu").f;
-  const std::vector<Array> args = {randn(DType::Float32, {7, 5}, 1), randn(DType::Float32, {7, 5}, 2),
-                                   randn(DType::Int32, {40}, 3, -20, 20), randn(DType::Int32, {40}, 4, 1, 9)};
+  const std::vector<Array> args = {
+      randn(DType::Float32, {7, 5}, 1), randn(DType::Float32, {7, 5}, 2),
+      randn(DType::Int32, {40}, 3, -20, 20), randn(DType::Int32, {40}, 4, 1, 9)};
   auto want = (*cpu)(args), got = f(args);
   ASSERT_EQ(want.size(), got.size());
-  for (size_t i = 0; i < want.size(); ++i) expect_close(want[i], got[i], 1e-5, "output " + std::to_string(i));
+  for (size_t i = 0; i < want.size(); ++i)
+    expect_close(want[i], got[i], 1e-5, "output " + std::to_string(i));
   // Strided arguments and zero-size ones run too.
-  const std::vector<Array> odd = {randn(DType::Float32, {5, 7}, 5).transpose(), randn(DType::Float32, {7, 5}, 6),
-                                  randn(DType::Int32, {0}, 7), randn(DType::Int32, {0}, 8)};
+  const std::vector<Array> odd = {randn(DType::Float32, {5, 7}, 5).transpose(),
+                                  randn(DType::Float32, {7, 5}, 6), randn(DType::Int32, {0}, 7),
+                                  randn(DType::Int32, {0}, 8)};
   want = (*cpu)(odd), got = f(odd);
-  for (size_t i = 0; i < want.size(); ++i) expect_close(want[i], got[i], 1e-5, "strided output " + std::to_string(i));
+  for (size_t i = 0; i < want.size(); ++i)
+    expect_close(want[i], got[i], 1e-5, "strided output " + std::to_string(i));
 }
 
 TEST_F(CudaExecutor, TransfersHappenOnlyAtTheEdges) {
@@ -109,7 +115,8 @@ TEST_F(CudaExecutor, TransfersHappenOnlyAtTheEdges) {
   Var out = z * cast(shape_i(e, 0), DType::Float64);  // Shape_i reads the device array's metadata
   COMPILE_OR_SKIP(f, {x, y}, {out, x + y}, "cuda", {}, Mode("FAST_COMPILE"));
   EXPECT_GT(f.nodes().size(), 3u);
-  const std::vector<Array> args = {randn(DType::Float64, {4, 3}, 1), randn(DType::Float64, {4, 3}, 2)};
+  const std::vector<Array> args = {randn(DType::Float64, {4, 3}, 1),
+                                   randn(DType::Float64, {4, 3}, 2)};
   auto got = f(args);
   auto want = (*compile({x, y}, {out, x + y}, "cpu").f)(args);
   for (size_t i = 0; i < want.size(); ++i) expect_close(want[i], got[i], 1e-12);
@@ -132,7 +139,8 @@ TEST_F(CudaExecutor, AValueCrossesToTheCpuOnlyWhereAFallbackOpReadsIt) {
   Var x = matrix(DType::Float64, "x");
   Var out = exp(matrix_inverse(exp(x) + 3.0)) * 2.0;
   COMPILE_OR_SKIP(f, {x}, {out}, "cuda");
-  ASSERT_EQ(f.cpu_fallback_ops().size(), 1u) << "matrix_inverse has a CUDA kernel now: pick another op";
+  ASSERT_EQ(f.cpu_fallback_ops().size(), 1u)
+      << "matrix_inverse has a CUDA kernel now: pick another op";
   const Array a = randn(DType::Float64, {3, 3}, 9);
   auto got = f({a});
   auto want = (*compile({x}, {out}, "cpu").f)({a});
@@ -145,7 +153,8 @@ TEST_F(CudaExecutor, AValueCrossesToTheCpuOnlyWhereAFallbackOpReadsIt) {
 TEST_F(CudaExecutor, MissingKernelFailsAtCompileTimeNamingTheOp) {
   Var x = matrix(DType::Float64, "x");
   const std::string op = matrix_inverse(x).owner()->op->name();
-  if (cuda::find_device_kernel(*matrix_inverse(x).owner()->op)) GTEST_SKIP() << op << " has a CUDA kernel";
+  if (cuda::find_device_kernel(*matrix_inverse(x).owner()->op))
+    GTEST_SKIP() << op << " has a CUDA kernel";
   try {
     FunctionOptions o;
     o.device = "cuda";
@@ -153,8 +162,10 @@ TEST_F(CudaExecutor, MissingKernelFailsAtCompileTimeNamingTheOp) {
     FAIL() << "compiled without a kernel for " << op;
   } catch (const DeviceUnavailable& e) {
     const std::string what = e.what();
-    EXPECT_EQ(what, "[function] " + op + " has no CUDA kernel for device 'cuda:0'; set config.allow_cpu_fallback=True to "
-                                         "run it on the CPU");
+    EXPECT_EQ(what,
+              "[function] " + op +
+                  " has no CUDA kernel for device 'cuda:0'; set config.allow_cpu_fallback=True to "
+                  "run it on the CPU");
   }
 }
 
@@ -168,11 +179,13 @@ TEST_F(CudaExecutor, CpuFallbackRunsAndWarnsOncePerOp) {
   ASSERT_TRUE(c.f) << c.missing;
   const std::string op = matrix_inverse(x).owner()->op->name();
   size_t n = 0;
-  for (size_t p = err.find(op + " has no CUDA kernel"); p != std::string::npos; p = err.find(op + " has no CUDA", p + 1))
+  for (size_t p = err.find(op + " has no CUDA kernel"); p != std::string::npos;
+       p = err.find(op + " has no CUDA", p + 1))
     ++n;
   EXPECT_EQ(n, 1u) << err;
   EXPECT_NE(err.find("allow_cpu_fallback"), std::string::npos) << err;
-  const std::vector<Array> args = {randn(DType::Float64, {3, 3}, 1), randn(DType::Float64, {3, 3}, 2)};
+  const std::vector<Array> args = {randn(DType::Float64, {3, 3}, 1),
+                                   randn(DType::Float64, {3, 3}, 2)};
   auto want = (*compile({x, y}, outs, "cpu").f)(args);
   auto got = (*c.f)(args);
   for (size_t i = 0; i < want.size(); ++i) expect_close(want[i], got[i], 1e-10);
@@ -234,7 +247,8 @@ TEST_F(CudaExecutor, KernelErrorIsRaisedNamingTheOpAndLeavesSharedVariablesAlone
   expect_close(Array::from_vector<int32_t>({6}, {1}), get_value(w), 0);
   std::string cpu_error;
   try {
-    (*compile({a, b}, {pow(a, b) + a}, "cpu").f)({base, Array::from_vector<int32_t>({1, -2, 0}, {3})});
+    (*compile({a, b}, {pow(a, b) + a}, "cpu").f)(
+        {base, Array::from_vector<int32_t>({1, -2, 0}, {3})});
   } catch (const std::invalid_argument& e) {
     cpu_error = e.what();
   }
@@ -256,7 +270,8 @@ TEST_F(CudaExecutor, KernelErrorIsRaisedNamingTheOpAndLeavesSharedVariablesAlone
 TEST_F(CudaExecutor, BadArgumentsAreCheckedAsOnTheCpu) {
   Var x = vector(DType::Float32, "x");
   COMPILE_OR_SKIP(f, {x}, {exp(x)}, "cuda");
-  EXPECT_THROW(f({Array::from_vector<double>({1.0}, {1})}), BadArgument);  // float64 -> float32 is unsafe
+  EXPECT_THROW(f({Array::from_vector<double>({1.0}, {1})}),
+               BadArgument);  // float64 -> float32 is unsafe
   EXPECT_THROW(f({}), BadArgument);
   const Array dev = cuda::to_device(Array::from_vector<float>({1}, {1}), cuda::device_runtime(0));
   EXPECT_THROW(f({dev}), BadArgument);
@@ -288,6 +303,14 @@ TEST_F(CudaExecutor, ProfilingNamesTheDeviceKernels) {
   }
 }
 
+TEST_F(CudaExecutor, NanGuardModeChecksTheDeviceValues) {
+  Var x = vector(DType::Float64, "x");
+  COMPILE_OR_SKIP(f, {x}, {log(x) * 2.0}, "cuda", {}, Mode("NanGuardMode"));
+  expect_close(Array::from_vector<double>({0, 0}, {2}),
+               f({Array::from_vector<double>({1, 1}, {2})})[0], 0);
+  EXPECT_THROW(f({Array::from_vector<double>({-1, 2}, {2})}), NanGuardError);
+}
+
 // Dense + relu + softmax cross-entropy + SGD: the same losses on the device
 // (ops without kernels on the CPU) as on the CPU.
 TEST_F(CudaExecutor, SmallTrainingLoopGivesTheCpuLosses) {
@@ -315,7 +338,8 @@ TEST_F(CudaExecutor, SmallTrainingLoopGivesTheCpuLosses) {
   };
   const std::vector<double> cpu = losses("cpu"), dev = losses("cuda");
   ASSERT_EQ(cpu.size(), dev.size());
-  for (size_t i = 0; i < cpu.size(); ++i) EXPECT_NEAR(cpu[i], dev[i], 1e-4 * (1 + std::abs(cpu[i]))) << i;
+  for (size_t i = 0; i < cpu.size(); ++i)
+    EXPECT_NEAR(cpu[i], dev[i], 1e-4 * (1 + std::abs(cpu[i]))) << i;
   EXPECT_LT(cpu[5], cpu[0]);
 }
 
