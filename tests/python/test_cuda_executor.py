@@ -156,3 +156,22 @@ def test_theon_flags_select_the_device_and_the_fallback():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["cuda:0", "True", "0.5"]
     assert "has no CUDA kernel" in out.stderr
+
+
+def test_a_small_cnn_trains_evaluates_and_predicts_as_on_the_cpu():
+    x = rng.standard_normal((32, 1, 8, 8)).astype("float32")
+    y = np.arange(32) % 3
+
+    def run(device):
+        nn.set_global_seed(5)
+        model = nn.Sequential([nn.Conv2D(4, 3, activation="relu"), nn.MaxPooling2D(2), nn.Flatten(), nn.Dense(3)])
+        model.compile(optimizer=nn.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy", from_logits=True,
+                      metrics=["accuracy"])
+        with theon.config.change_flags(device=device, allow_cpu_fallback=True):
+            hist = model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+            return hist.history["loss"], model.evaluate(x, y), model.predict(x[:4])
+
+    (cpu_loss, cpu_eval, cpu_pred), (dev_loss, dev_eval, dev_pred) = run("cpu"), run("cuda")
+    np.testing.assert_allclose(dev_loss, cpu_loss, rtol=1e-4)
+    np.testing.assert_allclose(dev_eval, cpu_eval, rtol=1e-4)
+    np.testing.assert_allclose(dev_pred, cpu_pred, rtol=1e-4, atol=1e-5)
