@@ -80,21 +80,23 @@ DeviceProgram::DeviceProgram(const Function& f, const Device& device)
   }
 
   // Where each constant and shared variable is read.
-  auto readers_need = [&](int slot, Need n) {
-    for (size_t k = 0; k < f.steps_.size(); ++k)
-      for (size_t i = 0; i < f.steps_[k].in_slots.size(); ++i)
-        if (f.steps_[k].in_slots[i] == slot && need_[k][i] == n) return true;
-    return false;
-  };
+  std::vector<bool> read_on_host(size_t(f.num_slots_), false),
+      read_on_device(size_t(f.num_slots_), false);
+  for (size_t k = 0; k < f.steps_.size(); ++k)
+    for (size_t i = 0; i < f.steps_[k].in_slots.size(); ++i) {
+      const size_t s = size_t(f.steps_[k].in_slots[i]);
+      if (need_[k][i] == Need::Host) read_on_host[s] = true;
+      if (need_[k][i] == Need::Device) read_on_device[s] = true;
+    }
   for (const auto& [slot, value] : f.constant_slots_) {
     host_constants_.push_back({slot, value});
     constants_.push_back(
-        {slot, readers_need(slot, Need::Device) ? cuda::to_device(value, *rt_) : Array()});
+        {slot, read_on_device[size_t(slot)] ? cuda::to_device(value, *rt_) : Array()});
   }
+  // A shared variable read by no step (an output, an update's value) is taken on the device.
   for (const auto& [slot, var] : f.shared_slots_) {
-    const bool host = readers_need(slot, Need::Host);
-    shared_host_.push_back(host);
-    shared_device_.push_back(readers_need(slot, Need::Device) || !host);
+    shared_host_.push_back(read_on_host[size_t(slot)]);
+    shared_device_.push_back(read_on_device[size_t(slot)] || !read_on_host[size_t(slot)]);
   }
 }
 
