@@ -16,6 +16,7 @@
 #include "theon/ops/linalg.h"
 #include "theon/ops/shape.h"
 #include "theon/ops/shape_extra.h"
+#include "theon/ops/sort.h"
 #include "theon/ops/subtensor.h"
 
 namespace theon::testing {
@@ -91,7 +92,7 @@ Array negative_steps(const Array& host) {  // host's values, on the device rever
 TEST(CudaDataKernelPrograms, CompileWithNvrtc) {
   for (const cuda::KernelProgram* p :
        {&cuda::kernels::index_program(), &cuda::kernels::creation_program(),
-        &cuda::kernels::exact_cmp_program()}) {
+        &cuda::kernels::exact_cmp_program(), &cuda::kernels::sort_program()}) {
     try {
       cuda::compile_kernel(p->source, "sm_90");
     } catch (const std::runtime_error& e) {
@@ -173,6 +174,30 @@ TEST_F(CudaDataKernels, CreationOps) {
         {Array::scalar(DType::Float64, -1), Array::scalar(DType::Float64, 2)});
 }
 
+// Sort and argsort (stable, NaNs last) along every axis, every dtype; diff of every order.
+TEST_F(CudaDataKernels, SortArgsortAndDiff) {
+  for (DType d : all_dtypes()) {
+    SCOPED_TRACE(std::string(dtype_name(d)));
+    // Few distinct values: many ties (argsort must be stable).
+    Array x = values(d, {3, 7}, 40);
+    if (is_float(d)) {
+      x = Array::from_vector<double>({0.5,  NAN, -1, 0.5, 2,  NAN, -3,  1,   1, 1, -2,
+                                      0.25, NAN, 4,  9,   -9, 0.5, 0.5, NAN, 3, 3},
+                                     {3, 7})
+              .astype(d);
+    }
+    for (int axis : {0, 1})
+      for (bool arg : {false, true})
+        check(std::make_shared<Sort>(axis, arg), {axis ? device_transposed(x) : negative_steps(x)});
+    if (d != DType::Bool && d != DType::Float16)  // one diff per element size suffices
+      continue;
+    for (int n : {0, 1, 2, 9}) check(std::make_shared<Diff>(n, 1), {device_transposed(x)});
+  }
+  check(std::make_shared<Diff>(2, 0), {values(DType::UInt8, {4, 3}, 41)});
+  check(std::make_shared<Sort>(0, true), {values(DType::Int32, {0, 3}, 42)});
+  check(std::make_shared<Sort>(0, true), {values(DType::Int16, {20000}, 43)});  // via the host
+}
+
 IndexEntry slice_entry(bool start, bool stop, bool step) {
   IndexEntry e;
   e.kind = IndexEntry::Kind::Slice;
@@ -235,6 +260,74 @@ TEST_F(CudaDataKernels, AdvancedSubtensorGathers) {
   check(std::make_shared<AdvancedSubtensor>(IndexPattern{kArr}), {x, ivec({}, {0})});
   check(std::make_shared<AdvancedSubtensor>(IndexPattern{kAll, kArr}),
         {values(DType::Int16, {0, 4}, 1), ivec({1, 2})});
+}
+
+// Random shapes (0-size dims included), random patterns of slices (negative
+// steps), integers and index arrays (negative indices, broadcasting
+// shapes), gathered and scatter-added, every element size.
+TEST_F(CudaDataKernels, RandomAdvancedIndexingMatchesTheCpu) {
+  std::mt19937_64 rng(7);
+  auto pick = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  const std::vector<DType> dts = {DType::Int64, DType::Float32, DType::Int16,
+                                  DType::UInt8, DType::Float64, DType::Bool};
+  for (int trial = 0; trial < 24; ++trial) {
+    const DType d = dts[size_t(trial) % dts.size()];
+    const int nd = int(pick(1, 3));
+    Shape shape;
+    for (int i = 0; i < nd; ++i) shape.push_back(pick(trial % 5 == 4 ? 0 : 1, 5));
+    IndexPattern p;
+    std::vector<Array> ins = {values(d, shape, uint64_t(trial))};
+    const Shape ishape = pick(0, 1) ? Shape{pick(0, 4)} : Shape{2, 1};
+    bool any_array = false;
+    for (int ax = 0; ax < nd; ++ax) {
+      const int64_t n = shape[size_t(ax)];
+      const int kind = int(pick(0, 3));
+      if (n > 0 && (kind == 0 || (ax == nd - 1 && !any_array))) {
+        std::vector<int64_t> ix(size_t(shape_size(ishape)));
+        for (auto& v : ix) v = pick(-n, n - 1);
+        Array a = Array::from_vector(ix, ishape);
+        if (ax % 2) a = a.astype(DType::Int32);
+        p.push_back(kArr);
+        ins.push_back(a);
+        any_array = true;
+      } else if (n > 0 && kind == 1) {
+        p.push_back(kInt);
+        ins.push_back(i64(pick(-n, n - 1)));
+      } else if (kind == 2) {
+        p.push_back(slice_entry(true, false, true));
+        ins.push_back(i64(pick(-3, 3)));
+        ins.push_back(i64(pick(0, 1) ? -1 : 2));
+      } else {
+        p.push_back(kAll);
+      }
+    }
+    if (!any_array) continue;
+    SCOPED_TRACE("trial " + std::to_string(trial) + ": " + shape_str(shape) + " [" +
+                 pattern_str(p) + "] " + std::string(dtype_name(d)));
+    std::vector<Array> dev = ins;
+    dev[0] = trial % 2 ? device_transposed(ins[0]) : negative_steps(ins[0]);
+    Var g = apply_op(std::make_shared<AdvancedSubtensor>(p), ins);
+    expect_matches_cpu(*g.owner(), dev);
+    // inc_subtensor with a value of the result's shape.
+    std::vector<Array> cpu_out(1);
+    g.owner()->op->perform(ins, cpu_out);
+    std::vector<Array> inc = {dev[0], values(d, cpu_out[0].shape(), 99)};
+    inc.insert(inc.end(), ins.begin() + 1, ins.end());
+    std::vector<Array> inc_host = {ins[0], inc[1]};
+    inc_host.insert(inc_host.end(), ins.begin() + 1, ins.end());
+    Var s = apply_op(std::make_shared<IncSubtensor>(p, false), inc_host);
+    expect_matches_cpu(*s.owner(), inc, d == DType::Float32 ? 1e-6 : 1e-12);
+  }
+}
+
+TEST_F(CudaDataKernels, GatherEveryDtype) {
+  for (DType d : all_dtypes()) {
+    SCOPED_TRACE(std::string(dtype_name(d)));
+    check(std::make_shared<AdvancedSubtensor>(IndexPattern{kAll, kArr}),
+          {values(d, {3, 5}, 30), ivec({4, -5, 2, 2})});
+  }
 }
 
 TEST_F(CudaDataKernels, BooleanMasksSelectAsTheCpu) {

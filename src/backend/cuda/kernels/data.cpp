@@ -1,5 +1,6 @@
 // Device kernels: data family (see families.h) — views, copies, joins and
-// array creation. Indexing (Subtensor and friends) is in indexing.cpp.
+// array creation. Indexing (Subtensor and friends) is in indexing.cpp, Sort
+// and Diff in sort.cpp.
 //
 // Ops whose perform only builds a view (DimShuffle, Flip, BroadcastTo,
 // Split, ExtractDiag) run their own perform on the device array: views are metadata.
@@ -15,6 +16,7 @@
 #include "families.h"
 #include "indexing.h"
 #include "launch_util.h"
+#include "sort_kernels.h"
 #include "theon/backend/cuda_codegen.h"
 #include "theon/ops/creation.h"
 #include "theon/ops/join.h"
@@ -330,6 +332,7 @@ std::vector<DeviceKernel> data_kernels() {
        all_inputs},
   };
   for (const DeviceKernel& e : indexing_kernels()) k.push_back(e);
+  for (const DeviceKernel& e : sort_kernels()) k.push_back(e);
   return k;
 }
 

@@ -290,6 +290,25 @@ void run_exact_cmp(DeviceRuntime& rt, ScalarOpId id, const std::vector<Array>& i
   rt.launch(prog, "theon_exact_cmp", grid_for(rt, n), w);
 }
 
+void run_scalar_op(DeviceRuntime& rt, ScalarOpId id, const std::vector<Array>& inputs,
+                   std::vector<Array>& outputs) {
+  std::vector<DType> ds;
+  for (const Array& a : inputs) ds.push_back(a.dtype());
+  if (elemwise_is_exact_int_cmp(id, ds)) return run_exact_cmp(rt, id, inputs, outputs);
+  auto c = cached_composite(
+      "elemwise|" + std::string(scalar_op_info(id).name) + "|" + dtypes_key(inputs), [&] {
+        ScalarProgram p;
+        p.inputs = ds;
+        ScalarInstr ins;
+        ins.op = id;
+        for (int i = 0; i < int(ds.size()); ++i) ins.args.push_back(i);
+        p.instrs.push_back(ins);
+        p.outputs = {int(ds.size())};
+        return p;
+      });
+  run_composite_node(rt, *c, inputs, outputs);
+}
+
 void run_elemwise(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& inputs,
                   std::vector<Array>& outputs) {
   const Op& op = *node.op;
@@ -314,19 +333,7 @@ void run_elemwise(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Ar
       return p;
     });
   } else {
-    const ScalarOpId id = static_cast<const Elemwise&>(op).scalar_op();
-    if (elemwise_is_exact_int_cmp(id, ds)) return run_exact_cmp(rt, id, inputs, outputs);
-    c = cached_composite(
-        "elemwise|" + std::string(scalar_op_info(id).name) + "|" + dtypes_key(inputs), [&] {
-          ScalarProgram p;
-          p.inputs = ds;
-          ScalarInstr ins;
-          ins.op = id;
-          for (int i = 0; i < int(ds.size()); ++i) ins.args.push_back(i);
-          p.instrs.push_back(ins);
-          p.outputs = {int(ds.size())};
-          return p;
-        });
+    return run_scalar_op(rt, static_cast<const Elemwise&>(op).scalar_op(), inputs, outputs);
   }
   run_composite_node(rt, *c, inputs, outputs);
 }
@@ -354,6 +361,12 @@ void run_composite_reduce(DeviceRuntime& rt, const ApplyNode& node, const std::v
 }
 
 }  // namespace
+
+Array device_elemwise(DeviceRuntime& rt, ScalarOpId id, const std::vector<Array>& inputs) {
+  std::vector<Array> out(1);
+  run_scalar_op(rt, id, inputs, out);
+  return out[0];
+}
 
 const KernelProgram& exact_cmp_program() {
   return cached_program("exact_cmp", [] {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "theon/backend/cuda_device.h"
+#include "theon/ops/elemwise.h"
 
 namespace theon::cuda::kernels {
 
@@ -44,9 +45,14 @@ const char* kernel_ctype(DType d);
 // (uint64 keeps its bits), for index arrays and exact comparisons.
 std::string dtype_switch_source();
 
+// One elementwise op on device arrays (broadcast together) into a new
+// C-contiguous array, as Elemwise computes it (elemwise.cpp).
+Array device_elemwise(DeviceRuntime& rt, ScalarOpId id, const std::vector<Array>& inputs);
+
 // The fixed programs of this family's kernels (for tests that compile them with NVRTC).
 const KernelProgram& index_program();      // indexing.cpp: gather, scatter, bounds checks
 const KernelProgram& creation_program();   // data.cpp: eye/tri, tril/triu
 const KernelProgram& exact_cmp_program();  // elemwise.cpp: signed/unsigned comparisons
+const KernelProgram& sort_program();       // sort.cpp: stable rank sort
 
 }  // namespace theon::cuda::kernels
