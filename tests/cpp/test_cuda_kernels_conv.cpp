@@ -31,8 +31,10 @@ Array random_array(DType dt, const Shape& shape, unsigned seed, double grid = 0)
   Array a = Array::empty(DType::Float64, shape);
   for (int64_t i = 0; i < a.size(); ++i) {
     double v = d(g);
-    if (!is_float(dt)) v = dtype_kind(dt) == DKind::UInt ? std::floor(std::abs(v) * 9) : std::floor(v * 5);
-    else if (grid > 0) v = std::round(v * grid) / grid;
+    if (!is_float(dt))
+      v = dtype_kind(dt) == DKind::UInt ? std::floor(std::abs(v) * 9) : std::floor(v * 5);
+    else if (grid > 0)
+      v = std::round(v * grid) / grid;
     a.data_as<double>()[i] = v;
   }
   return a.astype(dt);
@@ -40,26 +42,36 @@ Array random_array(DType dt, const Shape& shape, unsigned seed, double grid = 0)
 
 double rtol_of(DType dt) {
   switch (dt) {
-    case DType::Float32: return 1e-4;
-    case DType::Float16: return 4e-3;
-    case DType::BFloat16: return 3e-2;
-    default: return 1e-11;
+    case DType::Float32:
+      return 1e-4;
+    case DType::Float16:
+      return 4e-3;
+    case DType::BFloat16:
+      return 3e-2;
+    default:
+      return 1e-11;
   }
 }
 
-Var tensor4(DType dt) { return tensor(dt, {-1, -1, -1, -1}); }
-Array pair(int64_t a, int64_t b) { return Array::from_vector<int64_t>({a, b}); }
+Var tensor4(DType dt) {
+  return tensor(dt, {-1, -1, -1, -1});
+}
+Array pair(int64_t a, int64_t b) {
+  return Array::from_vector<int64_t>({a, b});
+}
 
 struct ConvCase {
   ConvParams p;
   Shape x, w;
 };
 
-ConvParams params(const std::string& mode, std::array<int64_t, 2> sub = {1, 1}, std::array<int64_t, 2> dil = {1, 1},
-                  int64_t groups = 1, bool flip = true) {
+ConvParams params(const std::string& mode, std::array<int64_t, 2> sub = {1, 1},
+                  std::array<int64_t, 2> dil = {1, 1}, int64_t groups = 1, bool flip = true) {
   ConvParams p;
-  if (mode == "explicit") set_border_mode(p, 1, 2);
-  else set_border_mode(p, mode);
+  if (mode == "explicit")
+    set_border_mode(p, 1, 2);
+  else
+    set_border_mode(p, mode);
   p.subsample = sub;
   p.dilation = dil;
   p.num_groups = groups;
@@ -70,7 +82,8 @@ ConvParams params(const std::string& mode, std::array<int64_t, 2> sub = {1, 1}, 
 std::vector<ConvCase> conv_cases() {
   std::vector<ConvCase> r;
   for (const char* mode : {"valid", "full", "half", "explicit"})
-    for (bool flip : {true, false}) r.push_back({params(mode, {1, 1}, {1, 1}, 1, flip), {2, 3, 7, 6}, {4, 3, 3, 2}});
+    for (bool flip : {true, false})
+      r.push_back({params(mode, {1, 1}, {1, 1}, 1, flip), {2, 3, 7, 6}, {4, 3, 3, 2}});
   r.push_back({params("valid", {2, 1}), {2, 3, 8, 7}, {4, 3, 3, 3}});
   r.push_back({params("half", {2, 3}, {2, 1}), {1, 2, 9, 10}, {3, 2, 3, 3}});
   r.push_back({params("full", {1, 2}, {1, 2}, 2), {2, 4, 6, 7}, {6, 2, 2, 3}});
@@ -81,7 +94,9 @@ std::vector<ConvCase> conv_cases() {
   return r;
 }
 
-std::string str(const ConvCase& c) { return Conv2d(c.p).props() + " x" + shape_str(c.x) + " w" + shape_str(c.w); }
+std::string str(const ConvCase& c) {
+  return Conv2d(c.p).props() + " x" + shape_str(c.x) + " w" + shape_str(c.w);
+}
 
 class CudaConvKernels : public CudaDeviceTest {};
 class CudaPoolKernels : public CudaDeviceTest {
@@ -111,7 +126,8 @@ TEST_F(CudaConvKernels, ForwardAndGradientsEveryGeometry) {
       Var y = conv2d(tensor4(dt), tensor4(dt), c.p);
       expect_matches_cpu(*y.owner(), {x, w}, rtol_of(dt));
       const Conv2d fwd(c.p);
-      const Shape ys{c.x[0], c.w[0], fwd.out_size(0, c.x[2], c.w[2]), fwd.out_size(1, c.x[3], c.w[3])};
+      const Shape ys{c.x[0], c.w[0], fwd.out_size(0, c.x[2], c.w[2]),
+                     fwd.out_size(1, c.x[3], c.w[3])};
       const Array gy = random_array(dt, ys, seed++);
       Var gi = conv2d_grad_inputs(tensor4(dt), tensor4(dt), tensor(DType::Int64, {2}), c.p);
       expect_matches_cpu(*gi.owner(), {w, gy, pair(c.x[2], c.x[3])}, rtol_of(dt));
@@ -127,17 +143,21 @@ TEST_F(CudaConvKernels, StridedInputsHalfAndIntegerDtypes) {
   const Shape ys{2, 4, fwd.out_size(0, 7, 3), fwd.out_size(1, 8, 2)};
   for (DType dt : {DType::Float32, DType::Float16, DType::BFloat16, DType::Int32}) {
     SCOPED_TRACE(dtype_name(dt));
-    const Array x = random_array(dt, c.x, 1), w = random_array(dt, c.w, 2), gy = random_array(dt, ys, 3);
+    const Array x = random_array(dt, c.x, 1), w = random_array(dt, c.w, 2),
+                gy = random_array(dt, ys, 3);
     Var y = conv2d(tensor4(dt), tensor4(dt), c.p);
     expect_matches_cpu(*y.owner(), {device_transposed(x), device_strided(w)}, rtol_of(dt));
     Var gi = conv2d_grad_inputs(tensor4(dt), tensor4(dt), tensor(DType::Int64, {2}), c.p);
-    expect_matches_cpu(*gi.owner(), {device_strided(w), device_transposed(gy), pair(7, 8)}, rtol_of(dt));
+    expect_matches_cpu(*gi.owner(), {device_strided(w), device_transposed(gy), pair(7, 8)},
+                       rtol_of(dt));
     Var gw = conv2d_grad_weights(tensor4(dt), tensor4(dt), tensor(DType::Int64, {2}), c.p);
     expect_matches_cpu(*gw.owner(), {device_strided(x), gy, pair(3, 2)}, rtol_of(dt));
   }
   // float32 input with float64 filters: computed in float64
   Var y = conv2d(tensor4(DType::Float32), tensor4(DType::Float64), c.p);
-  expect_matches_cpu(*y.owner(), {random_array(DType::Float32, c.x, 4), random_array(DType::Float64, c.w, 5)}, 1e-11);
+  expect_matches_cpu(*y.owner(),
+                     {random_array(DType::Float32, c.x, 4), random_array(DType::Float64, c.w, 5)},
+                     1e-11);
 }
 
 TEST_F(CudaConvKernels, ShapeErrors) {
@@ -148,11 +168,12 @@ TEST_F(CudaConvKernels, ShapeErrors) {
   EXPECT_THROW(run_on_device(*y.owner(), {random_array(DType::Float32, {1, 3, 2, 5}, 1),
                                           random_array(DType::Float32, {2, 3, 3, 3}, 2)}),
                std::invalid_argument);
-  Var gi = conv2d_grad_inputs(tensor4(DType::Float32), tensor4(DType::Float32), tensor(DType::Int64, {2}),
-                              params("valid"));
-  EXPECT_THROW(run_on_device(*gi.owner(), {random_array(DType::Float32, {2, 3, 3, 3}, 1),
-                                           random_array(DType::Float32, {1, 2, 3, 3}, 2), pair(6, 5)}),
-               std::invalid_argument);
+  Var gi = conv2d_grad_inputs(tensor4(DType::Float32), tensor4(DType::Float32),
+                              tensor(DType::Int64, {2}), params("valid"));
+  EXPECT_THROW(
+      run_on_device(*gi.owner(), {random_array(DType::Float32, {2, 3, 3, 3}, 1),
+                                  random_array(DType::Float32, {1, 2, 3, 3}, 2), pair(6, 5)}),
+      std::invalid_argument);
 }
 
 namespace {
@@ -171,14 +192,18 @@ std::vector<PoolParams> pool_configurations(PoolMode mode) {
   return r;
 }
 
-const PoolMode kModes[] = {PoolMode::Max, PoolMode::Sum, PoolMode::AverageIncPad, PoolMode::AverageExcPad};
+const PoolMode kModes[] = {PoolMode::Max, PoolMode::Sum, PoolMode::AverageIncPad,
+                           PoolMode::AverageExcPad};
 
-std::string str(const PoolParams& p) { return Pool2d(p).props(); }
+std::string str(const PoolParams& p) {
+  return Pool2d(p).props();
+}
 
 }  // namespace
 
 TEST_F(CudaPoolKernels, ForwardEveryModeExact) {
-  const std::vector<Shape> shapes{{2, 3, 7, 6}, {5, 4}, {3, 5, 5}, {2, 1, 2, 3, 4}, {0, 3, 4, 4}, {2, 1, 5}};
+  const std::vector<Shape> shapes{{2, 3, 7, 6},    {5, 4},       {3, 5, 5},
+                                  {2, 1, 2, 3, 4}, {0, 3, 4, 4}, {2, 1, 5}};
   for (DType dt : {DType::Float32, DType::Float64, DType::Float16, DType::Int32, DType::UInt8}) {
     unsigned seed = 1;
     for (PoolMode mode : kModes)
@@ -223,17 +248,20 @@ TEST_F(CudaPoolKernels, GradientsTiesAndNaNExact) {
           ys[s.size() - 2] = fwd.out_size(0, s[s.size() - 2]);
           ys[s.size() - 1] = fwd.out_size(1, s[s.size() - 1]);
           Var xv = tensor(dt, std::vector<int64_t>(s.size(), -1));
-          Var g = apply1(std::make_shared<Pool2dGrad>(p), {xv, tensor(dt, std::vector<int64_t>(s.size(), -1))});
+          Var g = apply1(std::make_shared<Pool2dGrad>(p),
+                         {xv, tensor(dt, std::vector<int64_t>(s.size(), -1))});
           expect_matches_cpu(*g.owner(), {x, random_array(dt, ys, seed++)});
           if (mode == PoolMode::Max) {
-            Var gg = apply1(std::make_shared<MaxPool2dGradGrad>(p), {xv, tensor(dt, std::vector<int64_t>(s.size(), -1))});
+            Var gg = apply1(std::make_shared<MaxPool2dGradGrad>(p),
+                            {xv, tensor(dt, std::vector<int64_t>(s.size(), -1))});
             expect_matches_cpu(*gg.owner(), {x, random_array(dt, s, seed++)});
           }
         }
   }
   // gz of another float dtype and strided device inputs
   const PoolParams p{{3, 2}, std::array<int64_t, 2>{1, 2}, {1, 1}, true, PoolMode::AverageExcPad};
-  Var g = apply1(std::make_shared<Pool2dGrad>(p), {tensor(DType::Float16, {-1, -1, -1}), tensor(DType::Float64, {-1, -1, -1})});
+  Var g = apply1(std::make_shared<Pool2dGrad>(p),
+                 {tensor(DType::Float16, {-1, -1, -1}), tensor(DType::Float64, {-1, -1, -1})});
   const Array x = random_array(DType::Float16, {2, 5, 6}, 1);
   const Pool2d fwd(p);
   const Array gz = random_array(DType::Float64, {2, fwd.out_size(0, 5), fwd.out_size(1, 6)}, 2);
@@ -242,20 +270,26 @@ TEST_F(CudaPoolKernels, GradientsTiesAndNaNExact) {
 
 TEST_F(CudaPoolKernels, GradShapeError) {
   const PoolParams p{{2, 2}, std::nullopt, {0, 0}, true, PoolMode::Max};
-  Var g = apply1(std::make_shared<Pool2dGrad>(p), {tensor(DType::Float32, {-1, -1}), tensor(DType::Float32, {-1, -1})});
-  EXPECT_THROW(run_on_device(*g.owner(), {random_array(DType::Float32, {4, 4}, 1), random_array(DType::Float32, {3, 2}, 2)}),
+  Var g = apply1(std::make_shared<Pool2dGrad>(p),
+                 {tensor(DType::Float32, {-1, -1}), tensor(DType::Float32, {-1, -1})});
+  EXPECT_THROW(run_on_device(*g.owner(), {random_array(DType::Float32, {4, 4}, 1),
+                                          random_array(DType::Float32, {3, 2}, 2)}),
                std::invalid_argument);
 }
 
 TEST_F(CudaConvKernels, RandomGeometries) {
   std::mt19937 g(7);
-  auto pick = [&g](int lo, int hi) { return int64_t(std::uniform_int_distribution<int>(lo, hi)(g)); };
+  auto pick = [&g](int lo, int hi) {
+    return int64_t(std::uniform_int_distribution<int>(lo, hi)(g));
+  };
   int run = 0;
   for (int trial = 0; trial < 200 && run < 40; ++trial) {
     ConvParams p;
     const int mode = int(pick(0, 3));
-    if (mode == 3) set_border_mode(p, pick(0, 2), pick(0, 2));
-    else set_border_mode(p, mode == 0 ? "valid" : mode == 1 ? "full" : "half");
+    if (mode == 3)
+      set_border_mode(p, pick(0, 2), pick(0, 2));
+    else
+      set_border_mode(p, mode == 0 ? "valid" : mode == 1 ? "full" : "half");
     p.subsample = {pick(1, 3), pick(1, 3)};
     p.dilation = {pick(1, 2), pick(1, 2)};
     p.num_groups = pick(1, 3);
@@ -277,9 +311,11 @@ TEST_F(CudaConvKernels, RandomGeometries) {
                 ga = random_array(DType::Float32, y, 3 * unsigned(trial) + 2);
     Var yv = conv2d(tensor4(DType::Float32), tensor4(DType::Float32), p);
     expect_matches_cpu(*yv.owner(), {xa, wa}, 1e-4);
-    Var gi = conv2d_grad_inputs(tensor4(DType::Float32), tensor4(DType::Float32), tensor(DType::Int64, {2}), p);
+    Var gi = conv2d_grad_inputs(tensor4(DType::Float32), tensor4(DType::Float32),
+                                tensor(DType::Int64, {2}), p);
     expect_matches_cpu(*gi.owner(), {wa, ga, pair(x[2], x[3])}, 1e-4);
-    Var gw = conv2d_grad_weights(tensor4(DType::Float32), tensor4(DType::Float32), tensor(DType::Int64, {2}), p);
+    Var gw = conv2d_grad_weights(tensor4(DType::Float32), tensor4(DType::Float32),
+                                 tensor(DType::Int64, {2}), p);
     expect_matches_cpu(*gw.owner(), {xa, ga, pair(w[2], w[3])}, 1e-4);
   }
   EXPECT_EQ(run, 40);
@@ -287,7 +323,9 @@ TEST_F(CudaConvKernels, RandomGeometries) {
 
 TEST_F(CudaPoolKernels, RandomGeometriesExact) {
   std::mt19937 g(11);
-  auto pick = [&g](int lo, int hi) { return int64_t(std::uniform_int_distribution<int>(lo, hi)(g)); };
+  auto pick = [&g](int lo, int hi) {
+    return int64_t(std::uniform_int_distribution<int>(lo, hi)(g));
+  };
   for (int trial = 0; trial < 60; ++trial) {
     PoolParams p;
     p.ws = {pick(1, 4), pick(1, 4)};
@@ -309,7 +347,8 @@ TEST_F(CudaPoolKernels, RandomGeometriesExact) {
     Shape ys = s;
     ys[s.size() - 2] = fwd.out_size(0, s[s.size() - 2]);
     ys[s.size() - 1] = fwd.out_size(1, s[s.size() - 1]);
-    Var gz = apply1(std::make_shared<Pool2dGrad>(p), {xv, tensor(dt, std::vector<int64_t>(s.size(), -1))});
+    Var gz = apply1(std::make_shared<Pool2dGrad>(p),
+                    {xv, tensor(dt, std::vector<int64_t>(s.size(), -1))});
     expect_matches_cpu(*gz.owner(), {x, random_array(dt, ys, unsigned(trial) + 1000)});
   }
 }

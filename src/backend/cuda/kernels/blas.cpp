@@ -3,6 +3,8 @@
 // perform() computes them: products through blas_product.h (gemm for float
 // dtypes, an exact kernel for integers and bool), the elementwise forms
 // (a 0-d dot operand, Gemm's cases BLAS does not take) with small kernels.
+#include "theon/ops/blas.h"
+
 #include <algorithm>
 #include <optional>
 #include <stdexcept>
@@ -10,7 +12,6 @@
 #include "blas_conv_util.h"
 #include "blas_product.h"
 #include "families.h"
-#include "theon/ops/blas.h"
 #include "theon/ops/gemm.h"
 
 namespace theon::cuda::kernels {
@@ -23,7 +24,9 @@ bool is(const Op& op) {
   return dynamic_cast<const O*>(&op) != nullptr;
 }
 
-int dot_axis_b(int ndim_b) { return ndim_b == 1 ? 0 : ndim_b - 2; }
+int dot_axis_b(int ndim_b) {
+  return ndim_b == 1 ? 0 : ndim_b - 2;
+}
 
 std::vector<int> free_axes(int ndim, const std::vector<int>& contracted) {
   std::vector<int> r;
@@ -32,15 +35,15 @@ std::vector<int> free_axes(int ndim, const std::vector<int>& contracted) {
   return r;
 }
 
-void check_aligned(const char* who, const Shape& sa, const Shape& sb, const std::vector<int>& axes_a,
-                   const std::vector<int>& axes_b) {
+void check_aligned(const char* who, const Shape& sa, const Shape& sb,
+                   const std::vector<int>& axes_a, const std::vector<int>& axes_b) {
   for (size_t i = 0; i < axes_a.size(); ++i)
     if (sa[size_t(axes_a[i])] != sb[size_t(axes_b[i])])
-      throw std::invalid_argument(std::string("[") + who + "] shapes " + shape_str(sa) + " and " +
-                                  shape_str(sb) + " are not aligned: " + std::to_string(sa[size_t(axes_a[i])]) +
-                                  " (dim " + std::to_string(axes_a[i]) +
-                                  ") != " + std::to_string(sb[size_t(axes_b[i])]) + " (dim " +
-                                  std::to_string(axes_b[i]) + ")");
+      throw std::invalid_argument(
+          std::string("[") + who + "] shapes " + shape_str(sa) + " and " + shape_str(sb) +
+          " are not aligned: " + std::to_string(sa[size_t(axes_a[i])]) + " (dim " +
+          std::to_string(axes_a[i]) + ") != " + std::to_string(sb[size_t(axes_b[i])]) + " (dim " +
+          std::to_string(axes_b[i]) + ")");
 }
 
 // numpy.tensordot on the device: a's free axes then b's free axes, as one matrix product.
@@ -60,7 +63,8 @@ Array tensordot(DeviceRuntime& rt, const Array& a, const Array& b, const std::ve
   return C.reshape(out_shape);
 }
 
-void run_dot(DeviceRuntime& rt, const ApplyNode&, const std::vector<Array>& in, std::vector<Array>& out) {
+void run_dot(DeviceRuntime& rt, const ApplyNode&, const std::vector<Array>& in,
+             std::vector<Array>& out) {
   const Array &a = in[0], &b = in[1];
   const DType dt = promote_types(a.dtype(), b.dtype());
   if (a.ndim() == 0 || b.ndim() == 0) {
@@ -76,7 +80,8 @@ void run_tensordot(DeviceRuntime& rt, const ApplyNode& node, const std::vector<A
                    std::vector<Array>& out) {
   const auto& op = static_cast<const TensorDot&>(*node.op);
   check_aligned("tensordot", in[0].shape(), in[1].shape(), op.axes_a(), op.axes_b());
-  out[0] = tensordot(rt, in[0], in[1], op.axes_a(), op.axes_b(), promote_types(in[0].dtype(), in[1].dtype()));
+  out[0] = tensordot(rt, in[0], in[1], op.axes_a(), op.axes_b(),
+                     promote_types(in[0].dtype(), in[1].dtype()));
 }
 
 // x's element `flat` of the batch axes (the leading batch.size() axes).
@@ -88,12 +93,15 @@ Array batch_view(Array x, const Shape& batch, int64_t flat) {
   return x;
 }
 
-void run_matmul(DeviceRuntime& rt, const ApplyNode&, const std::vector<Array>& in, std::vector<Array>& out) {
+void run_matmul(DeviceRuntime& rt, const ApplyNode&, const std::vector<Array>& in,
+                std::vector<Array>& out) {
   const Array A = in[0].ndim() == 1 ? in[0].expand_dims(0) : in[0];
   const Array B = in[1].ndim() == 1 ? in[1].expand_dims(1) : in[1];
-  check_aligned("matmul", in[0].shape(), in[1].shape(), {in[0].ndim() - 1}, {dot_axis_b(in[1].ndim())});
+  check_aligned("matmul", in[0].shape(), in[1].shape(), {in[0].ndim() - 1},
+                {dot_axis_b(in[1].ndim())});
   const int64_t m = A.shape()[size_t(A.ndim() - 2)], k = A.shape().back(), n = B.shape().back();
-  const Shape ba(A.shape().begin(), A.shape().end() - 2), bb(B.shape().begin(), B.shape().end() - 2);
+  const Shape ba(A.shape().begin(), A.shape().end() - 2),
+      bb(B.shape().begin(), B.shape().end() - 2);
   const Shape batch = broadcast_shapes(ba, bb);
   Shape full = batch;
   full.insert(full.end(), {m, n});
@@ -120,8 +128,9 @@ void run_batched_dot(DeviceRuntime& rt, const ApplyNode&, const std::vector<Arra
                      std::vector<Array>& out) {
   const Array &a = in[0], &b = in[1];
   if (a.shape()[0] != b.shape()[0])
-    throw std::invalid_argument("[batched_dot] batch sizes differ: " + std::to_string(a.shape()[0]) +
-                                " != " + std::to_string(b.shape()[0]));
+    throw std::invalid_argument(
+        "[batched_dot] batch sizes differ: " + std::to_string(a.shape()[0]) +
+        " != " + std::to_string(b.shape()[0]));
   const int na = a.ndim(), nb = b.ndim();
   const int ax_b = 1 + dot_axis_b(nb - 1);
   check_aligned("batched_dot", a.shape(), b.shape(), {na - 1}, {ax_b});
@@ -158,16 +167,18 @@ Array copy_of(DeviceRuntime& rt, const Array& z, const Shape& shape) {
 }
 
 // Gemm(z, alpha, x, y, beta) = beta * z + alpha * x @ y.
-void run_gemm(DeviceRuntime& rt, const ApplyNode&, const std::vector<Array>& in, std::vector<Array>& out) {
+void run_gemm(DeviceRuntime& rt, const ApplyNode&, const std::vector<Array>& in,
+              std::vector<Array>& out) {
   const Array &z = in[0], &x = in[2], &y = in[3];
   const double alpha = in[1].item_double(), beta = in[4].item_double();
   if (x.shape()[1] != y.shape()[0])
-    throw std::invalid_argument("[Gemm] shapes " + shape_str(x.shape()) + " and " + shape_str(y.shape()) +
-                                " are not aligned");
+    throw std::invalid_argument("[Gemm] shapes " + shape_str(x.shape()) + " and " +
+                                shape_str(y.shape()) + " are not aligned");
   const int64_t m = x.shape()[0], k = x.shape()[1], n = y.shape()[1];
   const Shape p{m, n};
   const DType dt = z.dtype();
-  if (broadcast_runtime("Gemm", z.shape(), p) == p && alpha != 0 && beta != 0 && m > 0 && n > 0 && k > 0) {
+  if (broadcast_runtime("Gemm", z.shape(), p) == p && alpha != 0 && beta != 0 && m > 0 && n > 0 &&
+      k > 0) {
     Array r = copy_of(rt, z, p);
     gemm_into(rt, x, y, r, alpha, beta);
     out[0] = r;
@@ -179,12 +190,13 @@ void run_gemm(DeviceRuntime& rt, const ApplyNode&, const std::vector<Array>& in,
 }
 
 // Gemv(z, alpha, a, x, beta) = beta * z + alpha * a @ x.
-void run_gemv(DeviceRuntime& rt, const ApplyNode&, const std::vector<Array>& in, std::vector<Array>& out) {
+void run_gemv(DeviceRuntime& rt, const ApplyNode&, const std::vector<Array>& in,
+              std::vector<Array>& out) {
   const Array &z = in[0], &a = in[2], &x = in[3];
   const double alpha = in[1].item_double(), beta = in[4].item_double();
   if (a.shape()[1] != x.shape()[0])
-    throw std::invalid_argument("[Gemv] shapes " + shape_str(a.shape()) + " and " + shape_str(x.shape()) +
-                                " are not aligned");
+    throw std::invalid_argument("[Gemv] shapes " + shape_str(a.shape()) + " and " +
+                                shape_str(x.shape()) + " are not aligned");
   const int64_t m = a.shape()[0], k = a.shape()[1];
   const Shape p{m};
   const DType dt = z.dtype();
@@ -200,7 +212,8 @@ void run_gemv(DeviceRuntime& rt, const ApplyNode&, const std::vector<Array>& in,
 }
 
 // Ger(z, alpha, x, y) = z + alpha * outer(x, y).
-void run_ger(DeviceRuntime& rt, const ApplyNode&, const std::vector<Array>& in, std::vector<Array>& out) {
+void run_ger(DeviceRuntime& rt, const ApplyNode&, const std::vector<Array>& in,
+             std::vector<Array>& out) {
   const Array &z = in[0], &x = in[2], &y = in[3];
   const double alpha = in[1].item_double();
   const int64_t m = x.shape()[0], n = y.shape()[0];
@@ -217,8 +230,12 @@ void run_ger(DeviceRuntime& rt, const ApplyNode&, const std::vector<Array>& in, 
 }
 
 // alpha (input 1) and beta (input 4) are 0-d scalars read on the host.
-bool gemm_scalars(const Op&, int i) { return i == 1 || i == 4; }
-bool ger_scalar(const Op&, int i) { return i == 1; }
+bool gemm_scalars(const Op&, int i) {
+  return i == 1 || i == 4;
+}
+bool ger_scalar(const Op&, int i) {
+  return i == 1;
+}
 
 }  // namespace
 

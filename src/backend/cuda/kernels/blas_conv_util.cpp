@@ -11,19 +11,32 @@ namespace theon::cuda::kernels::kblas {
 
 const char* c_type(DType d) {
   switch (d) {
-    case DType::Bool: return "bool";
-    case DType::Int8: return "i8";
-    case DType::Int16: return "i16";
-    case DType::Int32: return "i32";
-    case DType::Int64: return "i64";
-    case DType::UInt8: return "u8";
-    case DType::UInt16: return "u16";
-    case DType::UInt32: return "u32";
-    case DType::UInt64: return "u64";
-    case DType::Float16: return "f16";
-    case DType::BFloat16: return "bf16";
-    case DType::Float32: return "float";
-    case DType::Float64: return "double";
+    case DType::Bool:
+      return "bool";
+    case DType::Int8:
+      return "i8";
+    case DType::Int16:
+      return "i16";
+    case DType::Int32:
+      return "i32";
+    case DType::Int64:
+      return "i64";
+    case DType::UInt8:
+      return "u8";
+    case DType::UInt16:
+      return "u16";
+    case DType::UInt32:
+      return "u32";
+    case DType::UInt64:
+      return "u64";
+    case DType::Float16:
+      return "f16";
+    case DType::BFloat16:
+      return "bf16";
+    case DType::Float32:
+      return "float";
+    case DType::Float64:
+      return "double";
   }
   return "?";
 }
@@ -34,7 +47,8 @@ int64_t double_word(double v) {
   return w;
 }
 
-const KernelProgram& cached_program(const std::string& key, const std::function<KernelProgram()>& make) {
+const KernelProgram& cached_program(const std::string& key,
+                                    const std::function<KernelProgram()>& make) {
   static std::mutex mu;
   static std::map<std::string, std::unique_ptr<KernelProgram>> programs;
   std::lock_guard<std::mutex> lock(mu);
@@ -47,7 +61,8 @@ LaunchShape grid_for(const DeviceRuntime& rt, int64_t n) {
   LaunchShape s;
   s.threads = 256;
   const int64_t wanted = (n + s.threads - 1) / s.threads;
-  s.blocks = std::max<int64_t>(1, std::min<int64_t>(wanted, int64_t(std::max(rt.sm_count(), 1)) * 32));
+  s.blocks =
+      std::max<int64_t>(1, std::min<int64_t>(wanted, int64_t(std::max(rt.sm_count(), 1)) * 32));
   return s;
 }
 

@@ -16,12 +16,15 @@ namespace theon::cuda::kernels::kblas {
 const char* c_type(DType dtype);
 
 // A pointer as a kernel word.
-inline int64_t ptr_word(const void* p) { return int64_t(reinterpret_cast<intptr_t>(p)); }
+inline int64_t ptr_word(const void* p) {
+  return int64_t(reinterpret_cast<intptr_t>(p));
+}
 // A double's bits as a kernel word (read back with __longlong_as_double).
 int64_t double_word(double v);
 
 // The program `make` builds for `key`, built once per process and kept.
-const KernelProgram& cached_program(const std::string& key, const std::function<KernelProgram()>& make);
+const KernelProgram& cached_program(const std::string& key,
+                                    const std::function<KernelProgram()>& make);
 
 // Blocks and threads of a grid-stride loop over n > 0 items.
 LaunchShape grid_for(const DeviceRuntime& rt, int64_t n);

@@ -76,7 +76,8 @@ extern "C" __global__ void kblas_int_matmul(const Args a) {
 const char* kIntSum =
     "u64 acc = 0;\n"
     "    for (i64 p = 0; p < k; ++p)\n"
-    "      acc += (u64)(i64)*(const T*)(pa + p * a.w[5]) * (u64)(i64)*(const T*)(pb + p * a.w[7]);\n"
+    "      acc += (u64)(i64)*(const T*)(pa + p * a.w[5]) * (u64)(i64)*(const T*)(pb + p * "
+    "a.w[7]);\n"
     "    *dst = T(tr<T>::U(acc));";
 const char* kBoolSum =
     "bool acc = false;\n"
@@ -90,8 +91,9 @@ const KernelProgram& blas_program(DType dt) {
   return cached_program(std::string("kblas.blas.") + c_type(dt), [dt] {
     KernelProgram p;
     p.num_words = kWords;
-    p.source = std::string(fused_prelude()) + "typedef " + c_type(dt) + " T;\nstruct Args { long long w[" +
-               std::to_string(kWords) + "]; };\n" + kElementwise;
+    p.source = std::string(fused_prelude()) + "typedef " + c_type(dt) +
+               " T;\nstruct Args { long long w[" + std::to_string(kWords) + "]; };\n" +
+               kElementwise;
     p.kernels = {"kblas_mul", "kblas_scaled_sum"};
     if (!is_float(dt)) {
       std::string mm = kIntMatmul;
@@ -131,7 +133,8 @@ void put_operand(std::vector<int64_t>& w, int at, const Array& x, const Shape& s
   for (size_t d = 0; d < shape.size(); ++d) w[size_t(at + 1) + d] = b.strides()[d];
 }
 
-// Launches an elementwise kernel writing a new array of dtype dt and the broadcast shape of a and b.
+// Launches an elementwise kernel writing a new array of dtype dt and the broadcast shape of a and
+// b.
 Array elementwise(DeviceRuntime& rt, const char* kernel, Array a, Array b, DType dt, double alpha,
                   std::optional<double> beta) {
   Shape shape = broadcast_shapes(a.shape(), b.shape());
@@ -161,12 +164,14 @@ Array elementwise(DeviceRuntime& rt, const char* kernel, Array a, Array b, DType
 
 }  // namespace
 
-void gemm_into(DeviceRuntime& rt, const Array& a, const Array& b, const Array& c, double alpha, double beta) {
+void gemm_into(DeviceRuntime& rt, const Array& a, const Array& b, const Array& c, double alpha,
+               double beta) {
   const DType dt = c.dtype();
   const GemmOperand A = gemm_operand(a, dt), B = gemm_operand(b, dt);
   const int64_t m = c.shape()[0], n = c.shape()[1], k = a.shape()[1];
   const int64_t ldc = m == 1 ? n : c.strides()[0] / int64_t(c.itemsize());
-  rt.gemm(A.trans, B.trans, m, n, k, alpha, A.keep.data(), A.ld, B.keep.data(), B.ld, beta, c.data(), ldc, dt);
+  rt.gemm(A.trans, B.trans, m, n, k, alpha, A.keep.data(), A.ld, B.keep.data(), B.ld, beta,
+          c.data(), ldc, dt);
 }
 
 void matmul_2d(DeviceRuntime& rt, const Array& a, const Array& b, const Array& c) {
@@ -200,15 +205,16 @@ void matmul_2d(DeviceRuntime& rt, const Array& a, const Array& b, const Array& c
 }
 
 void batched_matmul(DeviceRuntime& rt, const Array& a, const Array& b, const Array& c) {
-  for (int64_t i = 0; i < c.shape()[0]; ++i) matmul_2d(rt, a.index(0, i), b.index(0, i), c.index(0, i));
+  for (int64_t i = 0; i < c.shape()[0]; ++i)
+    matmul_2d(rt, a.index(0, i), b.index(0, i), c.index(0, i));
 }
 
 Array multiply(DeviceRuntime& rt, const Array& a, const Array& b, DType dtype) {
   return elementwise(rt, "kblas_mul", a, b, dtype, 0.0, std::nullopt);
 }
 
-Array scaled_sum(DeviceRuntime& rt, const Array& z, double alpha, const Array& p, std::optional<double> beta,
-                 DType dtype) {
+Array scaled_sum(DeviceRuntime& rt, const Array& z, double alpha, const Array& p,
+                 std::optional<double> beta, DType dtype) {
   return elementwise(rt, "kblas_scaled_sum", z, p, dtype, alpha, beta);
 }
 

@@ -20,7 +20,8 @@ void batched_matmul(DeviceRuntime& rt, const Array& a, const Array& b, const Arr
 
 // c = alpha * a @ b + beta * c through gemm (float dtypes; c as in matmul_2d,
 // a and b converted to c's dtype when they differ). All sizes > 0.
-void gemm_into(DeviceRuntime& rt, const Array& a, const Array& b, const Array& c, double alpha, double beta);
+void gemm_into(DeviceRuntime& rt, const Array& a, const Array& b, const Array& c, double alpha,
+               double beta);
 
 // A new C-contiguous array of `dtype`: a * b elementwise with NumPy broadcasting.
 Array multiply(DeviceRuntime& rt, const Array& a, const Array& b, DType dtype);
@@ -28,7 +29,7 @@ Array multiply(DeviceRuntime& rt, const Array& a, const Array& b, DType dtype);
 // A new C-contiguous array of `dtype` (float32 or float64): beta * z + alpha * p
 // with NumPy broadcasting, or z + alpha * p without beta, rounded as the CPU's
 // elementwise ops round each step.
-Array scaled_sum(DeviceRuntime& rt, const Array& z, double alpha, const Array& p, std::optional<double> beta,
-                 DType dtype);
+Array scaled_sum(DeviceRuntime& rt, const Array& z, double alpha, const Array& p,
+                 std::optional<double> beta, DType dtype);
 
 }  // namespace theon::cuda::kernels::kblas

@@ -7,11 +7,12 @@
 // contiguous), float16 / bfloat16 compute in float32 and integers in float64,
 // and sizes the library cannot take (an empty batch, no channels) give an
 // empty or zero result without a call.
+#include "theon/ops/conv.h"
+
 #include <stdexcept>
 
 #include "blas_conv_util.h"
 #include "families.h"
-#include "theon/ops/conv.h"
 
 namespace theon::cuda::kernels {
 
@@ -27,7 +28,8 @@ bool is(const Op& op) {
 // The filters' rows and columns reversed (a view).
 Array flip_spatial(const Array& a) {
   Array r = a;
-  for (int axis = 2; axis < 4; ++axis) r = r.slice(axis, r.shape()[size_t(axis)] - 1, -r.shape()[size_t(axis)] - 1, -1);
+  for (int axis = 2; axis < 4; ++axis)
+    r = r.slice(axis, r.shape()[size_t(axis)] - 1, -r.shape()[size_t(axis)] - 1, -1);
   return r;
 }
 
@@ -41,8 +43,8 @@ ConvDtypes conv_dtypes(DType a, DType b) {
   return {d, d == DType::Float64 ? DType::Float64 : DType::Float32};
 }
 
-Conv2dShape conv_shape(const Conv2d& fwd, int64_t n, int64_t c, int64_t h, int64_t w, int64_t k, int64_t r,
-                       int64_t s) {
+Conv2dShape conv_shape(const Conv2d& fwd, int64_t n, int64_t c, int64_t h, int64_t w, int64_t k,
+                       int64_t r, int64_t s) {
   const ConvParams& p = fwd.params();
   Conv2dShape g;
   g.n = n, g.c = c, g.h = h, g.w = w, g.k = k, g.r = r, g.s = s;
@@ -62,20 +64,23 @@ Array finish(const Array& r, DType out, bool flip = false) {
 std::array<int64_t, 2> rows_cols(const Array& a, const char* who) {
   const auto v = a.to_int_vector();
   if (v.size() != 2 || v[0] < 0 || v[1] < 0)
-    throw std::invalid_argument(std::string("[") + who + "] expected 2 non-negative sizes, got " + shape_str(v));
+    throw std::invalid_argument(std::string("[") + who + "] expected 2 non-negative sizes, got " +
+                                shape_str(v));
   return {v[0], v[1]};
 }
 
 void check_out(const Conv2d& fwd, const char* who, const Conv2dShape& g, int64_t oh, int64_t ow) {
   const int64_t eh = fwd.out_size(0, g.h, g.r), ew = fwd.out_size(1, g.w, g.s);
   if (eh != oh || ew != ow)
-    throw std::invalid_argument(std::string("[") + who + "] output gradient has spatial size (" + std::to_string(oh) +
-                                ", " + std::to_string(ow) + ") but input (" + std::to_string(g.h) + ", " +
-                                std::to_string(g.w) + ") and filters (" + std::to_string(g.r) + ", " +
-                                std::to_string(g.s) + ") give (" + std::to_string(eh) + ", " + std::to_string(ew) + ")");
+    throw std::invalid_argument(
+        std::string("[") + who + "] output gradient has spatial size (" + std::to_string(oh) +
+        ", " + std::to_string(ow) + ") but input (" + std::to_string(g.h) + ", " +
+        std::to_string(g.w) + ") and filters (" + std::to_string(g.r) + ", " + std::to_string(g.s) +
+        ") give (" + std::to_string(eh) + ", " + std::to_string(ew) + ")");
 }
 
-void run_conv2d(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& in, std::vector<Array>& out) {
+void run_conv2d(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& in,
+                std::vector<Array>& out) {
   const Conv2d& op = static_cast<const Conv2d&>(*node.op);
   const ConvParams& p = op.params();
   const Array &x = in[0], &w = in[1];
@@ -89,11 +94,13 @@ void run_conv2d(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
   check_hint(xs, p.input_shape, "input_shape");
   check_hint(ws, p.filter_shape, "filter_shape");
   if (xs[1] != ws[1] * p.num_groups)
-    throw std::invalid_argument("[conv2d] input has " + std::to_string(xs[1]) + " channels but filters expect " +
-                                std::to_string(ws[1] * p.num_groups) + " (input " + shape_str(xs) + ", filters " +
-                                shape_str(ws) + ")");
+    throw std::invalid_argument("[conv2d] input has " + std::to_string(xs[1]) +
+                                " channels but filters expect " +
+                                std::to_string(ws[1] * p.num_groups) + " (input " + shape_str(xs) +
+                                ", filters " + shape_str(ws) + ")");
   if (ws[0] % p.num_groups != 0)
-    throw std::invalid_argument("[conv2d] " + std::to_string(ws[0]) + " output channels cannot be split into " +
+    throw std::invalid_argument("[conv2d] " + std::to_string(ws[0]) +
+                                " output channels cannot be split into " +
                                 std::to_string(p.num_groups) + " groups");
   const int64_t oh = op.out_size(0, xs[2], ws[2]), ow = op.out_size(1, xs[3], ws[3]);
   const ConvDtypes dt = conv_dtypes(x.dtype(), w.dtype());
@@ -104,8 +111,8 @@ void run_conv2d(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
     } else {
       const Array xc = device_contiguous(x, dt.compute);
       const Array wc = device_contiguous(p.filter_flip ? flip_spatial(w) : w, dt.compute);
-      rt.conv2d_forward(conv_shape(op, xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3]), dt.compute, xc.data(),
-                        wc.data(), y.data());
+      rt.conv2d_forward(conv_shape(op, xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3]), dt.compute,
+                        xc.data(), wc.data(), y.data());
     }
   }
   out[0] = finish(y, dt.out);
@@ -120,9 +127,11 @@ void run_grad_inputs(DeviceRuntime& rt, const ApplyNode& node, const std::vector
   const Shape &ws = w.shape(), &gs = gy.shape();
   const auto hw = rows_cols(in[2], who);
   if (ws[0] != gs[1] || ws[0] % p.num_groups != 0)
-    throw std::invalid_argument("[Conv2dGradInputs] filters " + shape_str(ws) + " do not match output_grad " +
-                                shape_str(gs) + " with " + std::to_string(p.num_groups) + " group(s)");
-  const Conv2dShape g = conv_shape(fwd, gs[0], ws[1] * p.num_groups, hw[0], hw[1], ws[0], ws[2], ws[3]);
+    throw std::invalid_argument("[Conv2dGradInputs] filters " + shape_str(ws) +
+                                " do not match output_grad " + shape_str(gs) + " with " +
+                                std::to_string(p.num_groups) + " group(s)");
+  const Conv2dShape g =
+      conv_shape(fwd, gs[0], ws[1] * p.num_groups, hw[0], hw[1], ws[0], ws[2], ws[3]);
   check_out(fwd, who, g, gs[2], gs[3]);
   const ConvDtypes dt = conv_dtypes(w.dtype(), gy.dtype());
   Array dx = device_empty(rt, dt.compute, {g.n, g.c, g.h, g.w});
@@ -147,11 +156,13 @@ void run_grad_weights(DeviceRuntime& rt, const ApplyNode& node, const std::vecto
   const Shape &xs = x.shape(), &gs = gy.shape();
   const auto k = rows_cols(in[2], who);
   if (xs[0] != gs[0] || xs[1] % p.num_groups != 0 || gs[1] % p.num_groups != 0)
-    throw std::invalid_argument("[Conv2dGradWeights] input " + shape_str(xs) + " does not match output_grad " +
-                                shape_str(gs) + " with " + std::to_string(p.num_groups) + " group(s)");
+    throw std::invalid_argument("[Conv2dGradWeights] input " + shape_str(xs) +
+                                " does not match output_grad " + shape_str(gs) + " with " +
+                                std::to_string(p.num_groups) + " group(s)");
   if (k[0] == 0 || k[1] == 0)
-    throw std::invalid_argument("[Conv2dGradWeights] filters must have positive rows and columns, got " +
-                                shape_str({k[0], k[1]}));
+    throw std::invalid_argument(
+        "[Conv2dGradWeights] filters must have positive rows and columns, got " +
+        shape_str({k[0], k[1]}));
   const Conv2dShape g = conv_shape(fwd, xs[0], xs[1], xs[2], xs[3], gs[1], k[0], k[1]);
   check_out(fwd, who, g, gs[2], gs[3]);
   const ConvDtypes dt = conv_dtypes(x.dtype(), gy.dtype());
@@ -170,7 +181,9 @@ void run_grad_weights(DeviceRuntime& rt, const ApplyNode& node, const std::vecto
 }
 
 // The rows_cols shape argument of the gradient ops is read on the host.
-bool shape_arg(const Op&, int i) { return i == 2; }
+bool shape_arg(const Op&, int i) {
+  return i == 2;
+}
 
 }  // namespace
 

@@ -7,6 +7,8 @@
 // in 64 bits; max keeps a window's NaN; the gradient gathers, for each input
 // position, the windows holding it in the order the CPU scatters them, so it
 // rounds as the CPU does; every tied maximum receives the window's gradient.
+#include "theon/ops/pool.h"
+
 #include <algorithm>
 #include <iterator>
 #include <stdexcept>
@@ -14,7 +16,6 @@
 #include "blas_conv_util.h"
 #include "families.h"
 #include "theon/backend/cuda_codegen.h"
-#include "theon/ops/pool.h"
 
 namespace theon::cuda::kernels {
 
@@ -156,8 +157,8 @@ const KernelProgram& kblas::pool_program(DType dt) {
     KernelProgram p;
     p.num_words = kWords;
     p.source = std::string(fused_prelude()) + "typedef " + c_type(dt) + " T;\ntypedef " +
-               (half ? "float" : c_type(dt)) + " CT;\ntypedef " + acc + " ACC;\nstruct Args { long long w[" +
-               std::to_string(kWords) + "]; };\n" + kPool;
+               (half ? "float" : c_type(dt)) + " CT;\ntypedef " + acc +
+               " ACC;\nstruct Args { long long w[" + std::to_string(kWords) + "]; };\n" + kPool;
     p.kernels = {"kpool_forward"};
     if (is_float(dt)) {
       p.source += kPoolGrad;
@@ -187,12 +188,13 @@ Shape pooled_shape(const PoolDims& d, Shape s) {
   return s;
 }
 
-void launch(DeviceRuntime& rt, const PoolParams& p, const PoolDims& d, const char* kernel, int64_t n,
-            const Array& x, const Array& out, const Array& extra) {
+void launch(DeviceRuntime& rt, const PoolParams& p, const PoolDims& d, const char* kernel,
+            int64_t n, const Array& x, const Array& out, const Array& extra) {
   if (n == 0) return;
   std::vector<int64_t> w(kWords, 0);
-  const int64_t vals[] = {d.images,     d.h,          d.w,      d.oh,     d.ow,         p.ws[0],
-                          p.ws[1],      (*p.stride)[0], (*p.stride)[1], p.pad[0], p.pad[1], int64_t(p.mode)};
+  const int64_t vals[] = {d.images,       d.h,      d.w,      d.oh,
+                          d.ow,           p.ws[0],  p.ws[1],  (*p.stride)[0],
+                          (*p.stride)[1], p.pad[0], p.pad[1], int64_t(p.mode)};
   std::copy(std::begin(vals), std::end(vals), w.begin());
   w[12] = ptr_word(x.data());
   w[13] = ptr_word(out.data());
@@ -205,12 +207,14 @@ bool is(const Op& op) {
   return dynamic_cast<const O*>(&op) != nullptr;
 }
 
-void run_pool(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& in, std::vector<Array>& out) {
+void run_pool(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& in,
+              std::vector<Array>& out) {
   const Pool2d& op = static_cast<const Pool2d&>(*node.op);
   const Array& x = in[0];
   const PoolDims d = pool_dims(op, x.shape());
   Array y = device_empty(rt, x.dtype(), pooled_shape(d, x.shape()));
-  launch(rt, op.params(), d, "kpool_forward", y.size(), device_contiguous(x, x.dtype()), y, Array());
+  launch(rt, op.params(), d, "kpool_forward", y.size(), device_contiguous(x, x.dtype()), y,
+         Array());
   out[0] = y;
 }
 
@@ -222,8 +226,9 @@ void run_pool_grad(DeviceRuntime& rt, const ApplyNode& node, const std::vector<A
   const PoolDims d = pool_dims(fwd, x.shape());
   const Shape oshape = pooled_shape(d, x.shape());
   if (gz.shape() != oshape)
-    throw std::invalid_argument("[Pool2dGrad] gz has shape " + shape_str(gz.shape()) + " but pooling x of shape " +
-                                shape_str(x.shape()) + " gives " + shape_str(oshape));
+    throw std::invalid_argument("[Pool2dGrad] gz has shape " + shape_str(gz.shape()) +
+                                " but pooling x of shape " + shape_str(x.shape()) + " gives " +
+                                shape_str(oshape));
   const DType cdt = x.dtype() == DType::Float64 ? DType::Float64 : DType::Float32;
   Array dx = device_empty(rt, x.dtype(), x.shape());
   launch(rt, op.params(), d, "kpool_grad", dx.size(), device_contiguous(x, x.dtype()), dx,
@@ -237,8 +242,8 @@ void run_pool_gradgrad(DeviceRuntime& rt, const ApplyNode& node, const std::vect
   const Pool2d fwd(op.params());
   const Array &x = in[0], &hh = in[1];
   if (hh.shape() != x.shape())
-    throw std::invalid_argument("[MaxPoolGradGrad] h has shape " + shape_str(hh.shape()) + ", x has " +
-                                shape_str(x.shape()));
+    throw std::invalid_argument("[MaxPoolGradGrad] h has shape " + shape_str(hh.shape()) +
+                                ", x has " + shape_str(x.shape()));
   const PoolDims d = pool_dims(fwd, x.shape());
   Array y = device_empty(rt, x.dtype(), pooled_shape(d, x.shape()));
   launch(rt, op.params(), d, "kpool_gradgrad", y.size(), device_contiguous(x, x.dtype()), y,
