@@ -173,7 +173,11 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
     DebugMode, NanGuardMode; default config.mode). ``no_default_updates=True``
     ignores the default updates of shared variables (e.g. random streams).
     ``device`` ('cpu', 'cuda', 'cuda:N'; default config.device) is where it
-    runs; a device that cannot be used here raises, naming why.
+    runs; a device that cannot be used here raises, naming why. On a CUDA
+    device every op runs through its CUDA kernel, values stay on the device
+    between ops and shared variables live there (``get_value`` still returns
+    NumPy); an op without a CUDA kernel raises at compile time, or runs on
+    the CPU with a warning when ``config.allow_cpu_fallback`` is set.
     """
     if not isinstance(inputs, (list, tuple)):
         raise TypeError("function: inputs must be a list or tuple of Variables or In instances")
