@@ -16,7 +16,6 @@
 #include "theon/ops/linalg.h"
 #include "theon/ops/shape.h"
 #include "theon/ops/shape_extra.h"
-#include "theon/ops/sort.h"
 #include "theon/ops/subtensor.h"
 
 namespace theon::testing {
@@ -91,8 +90,8 @@ Array negative_steps(const Array& host) {  // host's values, on the device rever
 // The fixed programs of the family compile for the GPU (NVRTC needs no device).
 TEST(CudaDataKernelPrograms, CompileWithNvrtc) {
   for (const cuda::KernelProgram* p :
-       {&cuda::kernels::index_program(), &cuda::kernels::creation_program(),
-        &cuda::kernels::exact_cmp_program(), &cuda::kernels::sort_program()}) {
+       {&cuda::kernels::kdata::index_program(), &cuda::kernels::kdata::creation_program(),
+        &cuda::kernels::kdata::exact_cmp_program()}) {
     try {
       cuda::compile_kernel(p->source, "sm_90");
     } catch (const std::runtime_error& e) {
@@ -172,30 +171,6 @@ TEST_F(CudaDataKernels, CreationOps) {
          Array::scalar(DType::Float64, 0.25)});
   check(std::make_shared<Linspace>(7, true, DType::Float64),
         {Array::scalar(DType::Float64, -1), Array::scalar(DType::Float64, 2)});
-}
-
-// Sort and argsort (stable, NaNs last) along every axis, every dtype; diff of every order.
-TEST_F(CudaDataKernels, SortArgsortAndDiff) {
-  for (DType d : all_dtypes()) {
-    SCOPED_TRACE(std::string(dtype_name(d)));
-    // Few distinct values: many ties (argsort must be stable).
-    Array x = values(d, {3, 7}, 40);
-    if (is_float(d)) {
-      x = Array::from_vector<double>({0.5,  NAN, -1, 0.5, 2,  NAN, -3,  1,   1, 1, -2,
-                                      0.25, NAN, 4,  9,   -9, 0.5, 0.5, NAN, 3, 3},
-                                     {3, 7})
-              .astype(d);
-    }
-    for (int axis : {0, 1})
-      for (bool arg : {false, true})
-        check(std::make_shared<Sort>(axis, arg), {axis ? device_transposed(x) : negative_steps(x)});
-    if (d != DType::Bool && d != DType::Float16)  // one diff per element size suffices
-      continue;
-    for (int n : {0, 1, 2, 9}) check(std::make_shared<Diff>(n, 1), {device_transposed(x)});
-  }
-  check(std::make_shared<Diff>(2, 0), {values(DType::UInt8, {4, 3}, 41)});
-  check(std::make_shared<Sort>(0, true), {values(DType::Int32, {0, 3}, 42)});
-  check(std::make_shared<Sort>(0, true), {values(DType::Int16, {20000}, 43)});  // via the host
 }
 
 IndexEntry slice_entry(bool start, bool stop, bool step) {
@@ -319,6 +294,47 @@ TEST_F(CudaDataKernels, RandomAdvancedIndexingMatchesTheCpu) {
     inc_host.insert(inc_host.end(), ins.begin() + 1, ins.end());
     Var s = apply_op(std::make_shared<IncSubtensor>(p, false), inc_host);
     expect_matches_cpu(*s.owner(), inc, d == DType::Float32 ? 1e-6 : 1e-12);
+  }
+}
+
+// Random joins (0-size pieces, mixed dtypes) and random basic slices (negative
+// steps, empty results) of random device layouts, with set/inc through them.
+TEST_F(CudaDataKernels, RandomJoinsAndSlices) {
+  std::mt19937_64 rng(11);
+  auto pick = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  const std::vector<DType> dts = {DType::Float32, DType::Int32, DType::Float64};
+  for (int trial = 0; trial < 12; ++trial) {
+    const int nd = int(pick(1, 3)), axis = int(pick(0, nd - 1));
+    Shape base;
+    for (int d = 0; d < nd; ++d) base.push_back(pick(1, 4));
+    std::vector<Array> pieces;
+    for (int k = 0, m = int(pick(1, 3)); k < m; ++k) {
+      Shape s = base;
+      s[size_t(axis)] = pick(0, 3);
+      pieces.push_back(values(dts[size_t(pick(0, 2))], s, uint64_t(trial * 5 + k)));
+    }
+    std::vector<Array> dev;
+    for (const Array& a : pieces)
+      dev.push_back(pick(0, 1) ? device_transposed(a) : negative_steps(a));
+    SCOPED_TRACE("join trial " + std::to_string(trial));
+    check(std::make_shared<Join>(axis), dev);
+
+    // x[a:b:c] on every axis.
+    const Array x = values(DType::Int64, base, uint64_t(100 + trial));
+    IndexPattern p;
+    std::vector<Array> ins = {negative_steps(x)};
+    for (int d = 0; d < nd; ++d) {
+      p.push_back(slice_entry(true, true, true));
+      ins.push_back(i64(pick(-5, 5)));
+      ins.push_back(i64(pick(-5, 5)));
+      ins.push_back(i64(pick(0, 1) ? pick(1, 3) : -pick(1, 3)));
+    }
+    check(std::make_shared<Subtensor>(p), ins);
+    std::vector<Array> inc = {ins[0], Array::scalar(DType::Int64, 7)};
+    inc.insert(inc.end(), ins.begin() + 1, ins.end());
+    check(std::make_shared<IncSubtensor>(p, trial % 2 == 0), inc);
   }
 }
 

@@ -112,6 +112,48 @@ TEST_F(CudaElemwiseKernels, ElemwiseBroadcastsAndHandlesEmptyAndScalarShapes) {
   check({big, values(DType::Float32, {2}, 8)});
 }
 
+// Random broadcasting shapes (0-size dims included) and random device layouts.
+TEST_F(CudaElemwiseKernels, RandomShapesAndLayouts) {
+  std::mt19937_64 rng(3);
+  auto pick = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  auto layout = [&](const Array& h) -> Array {
+    switch (pick(0, 4)) {
+      case 0:
+        return device_transposed(h);
+      case 1:
+        return device_strided(h);
+      case 2:
+        return device_offset(h);
+      case 3:  // every axis reversed
+        return device_view(h, [](const Array& a) {
+          Array r = a;
+          for (int d = 0; d < a.ndim(); ++d)
+            r = r.slice(d, a.shape()[size_t(d)] - 1, -a.shape()[size_t(d)] - 1, -1);
+          return r;
+        });
+      default:
+        return h;
+    }
+  };
+  for (int trial = 0; trial < 30; ++trial) {
+    const int nd = int(pick(0, 4));
+    Shape full;
+    for (int d = 0; d < nd; ++d) full.push_back(pick(trial % 6 == 5 ? 0 : 1, 5));
+    std::vector<Array> host;
+    for (int k = 0; k < 2; ++k) {
+      Shape s;
+      for (int d = int(pick(0, nd)); d < nd; ++d)
+        s.push_back(pick(0, 2) == 0 ? 1 : full[size_t(d)]);
+      host.push_back(values(trial % 2 ? DType::Float32 : DType::Int16, s, uint64_t(trial * 2 + k)));
+    }
+    SCOPED_TRACE(shape_str(host[0].shape()) + " and " + shape_str(host[1].shape()));
+    const ScalarOpId id = trial % 2 ? ScalarOpId::add : ScalarOpId::int_div;
+    expect_matches_cpu(node_of(elemwise(id, vars_for(host))), {layout(host[0]), layout(host[1])});
+  }
+}
+
 TEST_F(CudaElemwiseKernels, SingleElemwiseNodesOfMixedDtypes) {
   const Array a = values(DType::Int8, {3, 5}, 1), b = values(DType::Float16, {5}, 2);
   expect_matches_cpu(node_of(elemwise(ScalarOpId::mul, vars_for({a, b}))), {a, b});

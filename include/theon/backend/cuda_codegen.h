@@ -36,6 +36,10 @@ inline constexpr int kMaxOperands = 48;  // inputs + outputs of one fused kernel
 enum class KernelError : int { none = 0, negative_int_power = 1, index_out_of_bounds = 2 };
 // The message of a kernel error code, as the CPU raises it.
 std::string kernel_error_message(int code);
+// Throws what the CPU throws for a kernel error code (non-zero):
+// std::out_of_range (Python IndexError) for index_out_of_bounds, else
+// std::invalid_argument; `suffix` is appended to the message.
+[[noreturn]] void throw_kernel_error(int code, const std::string& suffix = "");
 
 struct FusedKernelSource {
   std::string source;  // complete CUDA C (the prelude included)

@@ -125,6 +125,12 @@ std::string kernel_error_message(int code) {
   }
 }
 
+void throw_kernel_error(int code, const std::string& suffix) {
+  if (code == int(KernelError::index_out_of_bounds))
+    throw std::out_of_range(kernel_error_message(code) + suffix);
+  throw std::invalid_argument(kernel_error_message(code) + suffix);
+}
+
 FusedKernelSource fused_kernel_source(const Composite& c, const std::string& name) {
   const ScalarProgram& prog = c.program();
   FusedKernelSource out;

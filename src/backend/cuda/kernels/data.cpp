@@ -1,6 +1,5 @@
 // Device kernels: data family (see families.h) — views, copies, joins and
-// array creation. Indexing (Subtensor and friends) is in indexing.cpp, Sort
-// and Diff in sort.cpp.
+// array creation. Indexing (Subtensor and friends) is in indexing.cpp.
 //
 // Ops whose perform only builds a view (DimShuffle, Flip, BroadcastTo,
 // Split, ExtractDiag) run their own perform on the device array: views are metadata.
@@ -14,9 +13,7 @@
 #include <typeinfo>
 
 #include "families.h"
-#include "indexing.h"
 #include "launch_util.h"
-#include "sort_kernels.h"
 #include "theon/backend/cuda_codegen.h"
 #include "theon/ops/creation.h"
 #include "theon/ops/join.h"
@@ -25,6 +22,8 @@
 #include "theon/ops/shape_extra.h"
 
 namespace theon::cuda::kernels {
+
+using namespace kdata;
 
 namespace {
 
@@ -308,7 +307,7 @@ void run_tril(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>
 
 }  // namespace
 
-const KernelProgram& creation_program() {
+const KernelProgram& kdata::creation_program() {
   return cached_program("creation", [] {
     return KernelProgram{
         std::string(fused_prelude()) + kCreationSource, {"theon_eye", "theon_tril"}, 8};
@@ -332,7 +331,6 @@ std::vector<DeviceKernel> data_kernels() {
        all_inputs},
   };
   for (const DeviceKernel& e : indexing_kernels()) k.push_back(e);
-  for (const DeviceKernel& e : sort_kernels()) k.push_back(e);
   return k;
 }
 

@@ -29,6 +29,8 @@
 
 namespace theon::cuda::kernels {
 
+using namespace kdata;
+
 namespace {
 
 bool supports_elemwise(const Op& op) {
@@ -362,13 +364,7 @@ void run_composite_reduce(DeviceRuntime& rt, const ApplyNode& node, const std::v
 
 }  // namespace
 
-Array device_elemwise(DeviceRuntime& rt, ScalarOpId id, const std::vector<Array>& inputs) {
-  std::vector<Array> out(1);
-  run_scalar_op(rt, id, inputs, out);
-  return out[0];
-}
-
-const KernelProgram& exact_cmp_program() {
+const KernelProgram& kdata::exact_cmp_program() {
   return cached_program("exact_cmp", [] {
     return KernelProgram{std::string(fused_prelude()) + dtype_switch_source() + kExactCmpSource,
                          {"theon_exact_cmp"},

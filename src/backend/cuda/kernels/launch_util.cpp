@@ -6,7 +6,7 @@
 #include <memory>
 #include <mutex>
 
-namespace theon::cuda::kernels {
+namespace theon::cuda::kernels::kdata {
 
 const KernelProgram& cached_program(const std::string& key,
                                     const std::function<KernelProgram()>& make) {
@@ -112,4 +112,4 @@ std::string dtype_switch_source() {
   return s;
 }
 
-}  // namespace theon::cuda::kernels
+}  // namespace theon::cuda::kernels::kdata

@@ -1,5 +1,6 @@
 // Helpers shared by the elementwise and data-movement device kernels
-// (elemwise.cpp, data.cpp, indexing.cpp): the cache of generated kernel
+// (elemwise.cpp, data.cpp, indexing.cpp), in namespace kdata (the other
+// families keep their helpers in namespaces of their own): the cache of generated kernel
 // programs, grid sizes, byte strides of operands broadcast to one shape with
 // their dims merged where every operand allows it, and the CUDA C names of
 // dtypes for kernels that switch on a dtype at run time.
@@ -9,9 +10,9 @@
 #include <vector>
 
 #include "theon/backend/cuda_device.h"
-#include "theon/ops/elemwise.h"
+#include "theon/backend/cuda_kernels.h"
 
-namespace theon::cuda::kernels {
+namespace theon::cuda::kernels::kdata {
 
 // The program cached under `key`, made by `make` the first time (generating
 // CUDA C is not free). The reference stays valid for the life of the process.
@@ -45,14 +46,12 @@ const char* kernel_ctype(DType d);
 // (uint64 keeps its bits), for index arrays and exact comparisons.
 std::string dtype_switch_source();
 
-// One elementwise op on device arrays (broadcast together) into a new
-// C-contiguous array, as Elemwise computes it (elemwise.cpp).
-Array device_elemwise(DeviceRuntime& rt, ScalarOpId id, const std::vector<Array>& inputs);
-
 // The fixed programs of this family's kernels (for tests that compile them with NVRTC).
 const KernelProgram& index_program();      // indexing.cpp: gather, scatter, bounds checks
 const KernelProgram& creation_program();   // data.cpp: eye/tri, tril/triu
 const KernelProgram& exact_cmp_program();  // elemwise.cpp: signed/unsigned comparisons
-const KernelProgram& sort_program();       // sort.cpp: stable rank sort
 
-}  // namespace theon::cuda::kernels
+// Subtensor, AdvancedSubtensor and IncSubtensor (indexing.cpp), joined by data_kernels().
+std::vector<DeviceKernel> indexing_kernels();
+
+}  // namespace theon::cuda::kernels::kdata
