@@ -11,15 +11,20 @@ namespace theon::testing {
 
 // Values of `dtype`: small integers (non-negative for unsigned, 0/1 for
 // bool), normal floats; with `specials` some floats are NaN or +-inf.
-inline Array random_values(DType dtype, const Shape& shape, std::mt19937& rng, bool specials = false) {
+inline Array random_values(DType dtype, const Shape& shape, std::mt19937& rng,
+                           bool specials = false) {
   std::vector<double> v(size_t(shape_size(shape)));
   std::normal_distribution<double> normal(0.0, 2.0);
   std::uniform_int_distribution<int> small(-20, 20), coin(0, 19);
   for (double& x : v) {
-    if (dtype == DType::Bool) x = coin(rng) < 12 ? 1 : 0;
-    else if (dtype_kind(dtype) == DKind::UInt) x = small(rng) + 20;
-    else if (dtype_kind(dtype) == DKind::Int) x = small(rng);
-    else x = normal(rng);
+    if (dtype == DType::Bool)
+      x = coin(rng) < 12 ? 1 : 0;
+    else if (dtype_kind(dtype) == DKind::UInt)
+      x = small(rng) + 20;
+    else if (dtype_kind(dtype) == DKind::Int)
+      x = small(rng);
+    else
+      x = normal(rng);
     if (specials && is_float(dtype)) {
       const int c = coin(rng);
       if (c == 0) x = std::numeric_limits<double>::quiet_NaN();
@@ -45,9 +50,12 @@ inline Shape random_shape(std::mt19937& rng, int max_ndim = 4) {
 // the values the kernel sees (compare with to_host of it).
 inline Array device_layout(const Array& host, int which) {
   switch (which) {
-    case 1: return device_transposed(host);
-    case 2: return device_strided(host);
-    case 3: return device_offset(host);
+    case 1:
+      return device_transposed(host);
+    case 2:
+      return device_strided(host);
+    case 3:
+      return device_offset(host);
     case 4: {
       if (host.ndim() == 0) break;
       Array small = host;
@@ -55,7 +63,8 @@ inline Array device_layout(const Array& host, int which) {
         if (host.shape()[size_t(d)] > 0) small = small.slice(d, 0, 1, 1);
       return device_broadcast(small.copy(), host.shape());
     }
-    default: break;
+    default:
+      break;
   }
   return cuda::to_device(host, cuda::device_runtime(0));
 }

@@ -15,7 +15,9 @@ namespace {
 
 class CudaNnetKernels : public CudaDeviceTest {};
 
-Var input_var(DType d, int ndim) { return tensor(d, std::vector<int64_t>(size_t(ndim), kUnknownDim)); }
+Var input_var(DType d, int ndim) {
+  return tensor(d, std::vector<int64_t>(size_t(ndim), kUnknownDim));
+}
 
 double tolerance(DType d) {
   if (d == DType::Float16 || d == DType::BFloat16) return 1e-2;
@@ -50,12 +52,14 @@ TEST_F(CudaNnetKernels, SoftmaxAndLogSoftmaxAlongAnyAxis) {
         Var y = log ? log_softmax(x, axis) : softmax(x, axis);
         const Array host = random_values(d, s, rng, c % 3 == 0);
         const Array dev = device_layout(host, int(rng() % 5));
-        SCOPED_TRACE(y.owner()->op->name() + " of " + std::string(dtype_name(d)) + " " + shape_str(s));
+        SCOPED_TRACE(y.owner()->op->name() + " of " + std::string(dtype_name(d)) + " " +
+                     shape_str(s));
         expect_matches_cpu(*y.owner(), {dev}, tolerance(nnet_float_dtype(d)));
       }
     }
   // Large logits stay finite; a row of -inf is NaN as on the CPU.
-  Array big = Array::from_vector<double>({1000, 999, -1000, -INFINITY, -INFINITY, -INFINITY}, {2, 3});
+  Array big =
+      Array::from_vector<double>({1000, 999, -1000, -INFINITY, -INFINITY, -INFINITY}, {2, 3});
   Var x = input_var(DType::Float64, 2);
   expect_matches_cpu(*softmax(x, 1).owner(), {big}, 1e-12);
   expect_matches_cpu(*log_softmax(x, 1).owner(), {big}, 1e-12);
@@ -69,29 +73,41 @@ TEST_F(CudaNnetKernels, CrossentropyCategorical1HotAndGrad) {
       const Shape lead(s.begin(), s.end() - 1);
       const int nd = int(s.size());
       Array coding = random_values(DType::Float64, s, rng);
-      coding = Array::from_vector<double>([&] {
-        std::vector<double> v = coding.to_double_vector();
-        for (double& x : v) x = 0.05 + std::abs(x);
-        return v;
-      }(), s).astype(d);
+      coding = Array::from_vector<double>(
+                   [&] {
+                     std::vector<double> v = coding.to_double_vector();
+                     for (double& x : v) x = 0.05 + std::abs(x);
+                     return v;
+                   }(),
+                   s)
+                   .astype(d);
       const DType yd = c % 2 ? DType::Int32 : DType::Int64;
       const Array y = class_indices(lead, s.back(), rng, yd, false);
       Var cv = input_var(d, nd), yv = input_var(yd, nd - 1), gv = input_var(d, nd - 1);
       SCOPED_TRACE(std::string(dtype_name(d)) + " " + shape_str(s));
       Var out = crossentropy_categorical_1hot(cv, yv);
-      expect_matches_cpu(*out.owner(), {device_layout(coding, int(rng() % 4)), device_layout(y, int(rng() % 4))},
+      expect_matches_cpu(*out.owner(),
+                         {device_layout(coding, int(rng() % 4)), device_layout(y, int(rng() % 4))},
                          tolerance(d));
       Var grad = apply1(std::make_shared<CrossentropyCategorical1HotGrad>(), {gv, cv, yv});
       const Array g = random_values(d, lead, rng);
-      expect_matches_cpu(*grad.owner(), {device_layout(g, int(rng() % 4)), device_layout(coding, int(rng() % 4)), y},
-                         tolerance(d));
+      expect_matches_cpu(
+          *grad.owner(),
+          {device_layout(g, int(rng() % 4)), device_layout(coding, int(rng() % 4)), y},
+          tolerance(d));
     }
   }
   // An index out of range sets the error flag.
   Var cv = input_var(DType::Float32, 2), yv = input_var(DType::Int64, 1);
   Array coding = Array::full(DType::Float32, {2, 3}, 0.5);
   Array bad = Array::from_vector<int64_t>({0, 3}, {2});
-  EXPECT_THROW(run_on_device(*crossentropy_categorical_1hot(cv, yv).owner(), {coding, bad}), std::invalid_argument);
+  EXPECT_THROW(run_on_device(*crossentropy_categorical_1hot(cv, yv).owner(), {coding, bad}),
+               std::invalid_argument);
+  // No classes: every index is out of range, as on the CPU.
+  Array none = Array::zeros(DType::Float32, {2, 0});
+  Array zeros = Array::from_vector<int64_t>({0, 0}, {2});
+  EXPECT_THROW(run_on_device(*crossentropy_categorical_1hot(cv, yv).owner(), {none, zeros}),
+               std::out_of_range);
 }
 
 TEST_F(CudaNnetKernels, SoftmaxCrossentropy1HotAndGrad) {
@@ -107,21 +123,24 @@ TEST_F(CudaNnetKernels, SoftmaxCrossentropy1HotAndGrad) {
         Var zv = input_var(d, nd), yv = input_var(DType::Int64, nd - 1);
         SCOPED_TRACE(std::string(dtype_name(d)) + " " + shape_str(s) + (wraps ? " wrap" : ""));
         Var out = softmax_crossentropy_1hot(zv, yv, wraps);
-        expect_matches_cpu(*out.owner(), {device_layout(z, int(rng() % 5)), device_layout(y, int(rng() % 4))},
+        expect_matches_cpu(*out.owner(),
+                           {device_layout(z, int(rng() % 5)), device_layout(y, int(rng() % 4))},
                            tolerance(nnet_float_dtype(d)));
         if (!is_float(d)) continue;
         Var smv = input_var(d, nd), gv = input_var(d, nd - 1);
         Var grad = softmax_crossentropy_1hot_grad(gv, smv, yv, wraps);
         const Array g = random_values(d, lead, rng);
         const Array sm = random_values(d, s, rng);
-        expect_matches_cpu(*grad.owner(), {device_layout(g, int(rng() % 5)), device_layout(sm, int(rng() % 5)), y},
+        expect_matches_cpu(*grad.owner(),
+                           {device_layout(g, int(rng() % 5)), device_layout(sm, int(rng() % 5)), y},
                            tolerance(d));
       }
     }
   Var zv = input_var(DType::Float32, 2), yv = input_var(DType::Int64, 1);
   Array z = Array::full(DType::Float32, {2, 3}, 0.5);
   Array neg = Array::from_vector<int64_t>({0, -1}, {2});
-  EXPECT_THROW(run_on_device(*softmax_crossentropy_1hot(zv, yv, false).owner(), {z, neg}), std::invalid_argument);
+  EXPECT_THROW(run_on_device(*softmax_crossentropy_1hot(zv, yv, false).owner(), {z, neg}),
+               std::invalid_argument);
   expect_matches_cpu(*softmax_crossentropy_1hot(zv, yv, true).owner(), {z, neg}, 1e-6);
 }
 

@@ -9,10 +9,11 @@
 // the sum of exponentials in double; the cross-entropies in double, rounded
 // once to the output dtype. A class index out of range sets the kernel error
 // flag (kClassIndexError) where the CPU throws std::out_of_range.
-#include "families.h"
-#include "program_sources.h"
-#include "strided_words.h"
 #include "theon/ops/nnet.h"
+
+#include "families.h"
+#include "reduce_family.h"
+#include "strided_words.h"
 #include "theon/ops/nnet_fused.h"
 
 namespace theon::cuda::kernels {
@@ -23,11 +24,13 @@ inline constexpr int kClassIndexError = 2;
 
 namespace {
 
-std::string header(int words, const std::vector<std::pair<std::string, DType>>& types, const char* compute) {
+std::string header(int words, const std::vector<std::pair<std::string, DType>>& types,
+                   const char* compute) {
   std::string s = fused_prelude();
   s += walk_prelude();
   s += "struct Args { long long w[" + std::to_string(words) + "]; };\n";
-  for (const auto& [name, dt] : types) s += "typedef " + std::string(cuda_type(dt)) + " " + name + ";\n";
+  for (const auto& [name, dt] : types)
+    s += "typedef " + std::string(cuda_type(dt)) + " " + name + ";\n";
   s += "typedef " + std::string(compute) + " TC;\n";
   s += "#define CLASS_INDEX_ERROR " + std::to_string(kClassIndexError) + "\n";
   return s;
@@ -74,7 +77,9 @@ extern "C" __global__ void theon_softmax(const Args a) {
   return s;
 }
 
-bool supports_softmax(const Op& op) { return dynamic_cast<const Softmax*>(&op) != nullptr; }
+bool supports_softmax(const Op& op) {
+  return dynamic_cast<const Softmax*>(&op) != nullptr;
+}
 
 void run_softmax(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& inputs,
                  std::vector<Array>& outputs) {
@@ -98,7 +103,8 @@ void run_softmax(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arr
     return KernelProgram{softmax_source(x.dtype(), od, log), {"theon_softmax"}, kSoftmaxWords};
   });
   const int64_t n = x.shape()[axis], count = rows.size();
-  std::vector<int64_t> w{ptr_word(x), ptr_word(out), count, n, x.strides()[axis], out.strides()[axis]};
+  std::vector<int64_t> w{ptr_word(x), ptr_word(out),     count,
+                         n,           x.strides()[axis], out.strides()[axis]};
   rows.push_words(w, op.name().c_str());
   rt.launch(prog, "theon_softmax", LaunchShape{grid_blocks(count), block_threads(n), 0}, w);
 }
@@ -196,10 +202,14 @@ enum class Xent { OneHot, OneHotGrad, Softmax, SoftmaxGrad };
 
 const char* xent_kernel(Xent x) {
   switch (x) {
-    case Xent::OneHot: return "theon_xent";
-    case Xent::OneHotGrad: return "theon_xent_grad";
-    case Xent::Softmax: return "theon_softmax_xent";
-    case Xent::SoftmaxGrad: return "theon_softmax_xent_grad";
+    case Xent::OneHot:
+      return "theon_xent";
+    case Xent::OneHotGrad:
+      return "theon_xent_grad";
+    case Xent::Softmax:
+      return "theon_softmax_xent";
+    case Xent::SoftmaxGrad:
+      return "theon_softmax_xent_grad";
   }
   return "";
 }
@@ -208,15 +218,23 @@ std::string xent_source(Xent x, DType v, DType y, DType g, DType out) {
   std::string s = header(kXentWords, {{"TV", v}, {"TY", y}, {"TG", g}, {"TOut", out}}, "double");
   s += kXentCommon;
   switch (x) {
-    case Xent::OneHot: s += kXentBody; break;
-    case Xent::OneHotGrad: s += kXentGradBody; break;
-    case Xent::Softmax: s += kSoftmaxXentBody; break;
-    case Xent::SoftmaxGrad: s += kSoftmaxXentGradBody; break;
+    case Xent::OneHot:
+      s += kXentBody;
+      break;
+    case Xent::OneHotGrad:
+      s += kXentGradBody;
+      break;
+    case Xent::Softmax:
+      s += kSoftmaxXentBody;
+      break;
+    case Xent::SoftmaxGrad:
+      s += kSoftmaxXentGradBody;
+      break;
   }
   return s;
 }
 
-template <class OpT, Xent X>
+template <class OpT>
 bool supports_xent(const Op& op) {
   return dynamic_cast<const OpT*>(&op) != nullptr;
 }
@@ -232,38 +250,53 @@ void run_xent(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>
   const Array* g = grad ? &inputs[0] : nullptr;
   const std::string who = node.op->name();
   if (vals.ndim() < 1)
-    throw std::invalid_argument("[" + who + "] expected at least 1 dimension, got shape " + shape_str(vals.shape()));
+    throw std::invalid_argument("[" + who + "] expected at least 1 dimension, got shape " +
+                                shape_str(vals.shape()));
   const Shape lead(vals.shape().begin(), vals.shape().end() - 1);
   if (idx.shape() != lead || (g && g->shape() != lead))
     throw std::invalid_argument("[" + who + "] input of shape " + shape_str(vals.shape()) +
-                                " needs class indices" + (g ? " and g" : "") + " of shape " + shape_str(lead) +
-                                ", got " + shape_str(idx.shape()) + (g ? " and " + shape_str(g->shape()) : ""));
+                                " needs class indices" + (g ? " and g" : "") + " of shape " +
+                                shape_str(lead) + ", got " + shape_str(idx.shape()) +
+                                (g ? " and " + shape_str(g->shape()) : ""));
   bool wraps = false;
-  if constexpr (X == Xent::Softmax) wraps = static_cast<const SoftmaxCrossentropy1Hot&>(*node.op).negative_wraps();
+  if constexpr (X == Xent::Softmax)
+    wraps = static_cast<const SoftmaxCrossentropy1Hot&>(*node.op).negative_wraps();
   if constexpr (X == Xent::SoftmaxGrad)
     wraps = static_cast<const SoftmaxCrossentropy1HotGrad&>(*node.op).negative_wraps();
   const DType od = grad ? vals.dtype() : nnet_float_dtype(vals.dtype());
   Array out = device_empty(rt, od, grad ? vals.shape() : lead);
   outputs[0] = out;
   const int64_t rows = shape_size(lead), k = vals.shape().back();
-  if (rows == 0 || (grad && k == 0)) return;
+  if (rows == 0) return;
+  if (k == 0) throw std::out_of_range("[" + who + "] class indices are out of range for 0 classes");
   Walk walk(3);
   for (size_t i = 0; i < lead.size(); ++i)
     walk.add(lead[i], {vals.strides()[i], idx.strides()[i], g ? g->strides()[i] : 0});
   walk.merge();
   const DType gd = g ? g->dtype() : DType::Float64;
-  const std::string key = std::string("xent/") + std::to_string(int(X)) + "/" + dname(vals.dtype()) + "/" +
-                          dname(idx.dtype()) + "/" + dname(gd);
+  const std::string key = std::string("xent/") + std::to_string(int(X)) + "/" +
+                          dname(vals.dtype()) + "/" + dname(idx.dtype()) + "/" + dname(gd);
   const KernelProgram& prog = cached_program(key, [&] {
-    return KernelProgram{xent_source(X, vals.dtype(), idx.dtype(), gd, od), {xent_kernel(X)}, kXentWords};
+    return KernelProgram{
+        xent_source(X, vals.dtype(), idx.dtype(), gd, od), {xent_kernel(X)}, kXentWords};
   });
-  std::vector<int64_t> w{ptr_word(vals), ptr_word(idx), g ? ptr_word(*g) : 0, ptr_word(out), rows, k,
-                         vals.strides().back(), ptr_word(rt.error_flag()), wraps ? 1 : 0};
+  std::vector<int64_t> w{ptr_word(vals),
+                         ptr_word(idx),
+                         g ? ptr_word(*g) : 0,
+                         ptr_word(out),
+                         rows,
+                         k,
+                         vals.strides().back(),
+                         ptr_word(rt.error_flag()),
+                         wraps ? 1 : 0};
   walk.push_words(w, who.c_str());
   LaunchShape shape;
-  if (X == Xent::Softmax) shape = LaunchShape{grid_blocks(rows), block_threads(k), 0};
-  else if (X == Xent::OneHot) shape = LaunchShape{grid_blocks((rows + 255) / 256), 256, 0};
-  else shape = LaunchShape{grid_blocks((rows * k + 255) / 256), 256, 0};
+  if (X == Xent::Softmax)
+    shape = LaunchShape{grid_blocks(rows), block_threads(k), 0};
+  else if (X == Xent::OneHot)
+    shape = LaunchShape{grid_blocks((rows + 255) / 256), 256, 0};
+  else
+    shape = LaunchShape{grid_blocks((rows * k + 255) / 256), 256, 0};
   rt.launch(prog, xent_kernel(X), shape, w);
 }
 
@@ -272,24 +305,27 @@ void run_xent(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>
 std::vector<DeviceKernel> nnet_kernels() {
   return {
       DeviceKernel{"softmax", supports_softmax, run_softmax},
-      DeviceKernel{"crossentropy_1hot", supports_xent<CrossentropyCategorical1Hot, Xent::OneHot>,
+      DeviceKernel{"crossentropy_1hot", supports_xent<CrossentropyCategorical1Hot>,
                    run_xent<Xent::OneHot>},
-      DeviceKernel{"crossentropy_1hot_grad", supports_xent<CrossentropyCategorical1HotGrad, Xent::OneHotGrad>,
+      DeviceKernel{"crossentropy_1hot_grad", supports_xent<CrossentropyCategorical1HotGrad>,
                    run_xent<Xent::OneHotGrad>},
-      DeviceKernel{"softmax_crossentropy_1hot", supports_xent<SoftmaxCrossentropy1Hot, Xent::Softmax>,
+      DeviceKernel{"softmax_crossentropy_1hot", supports_xent<SoftmaxCrossentropy1Hot>,
                    run_xent<Xent::Softmax>},
-      DeviceKernel{"softmax_crossentropy_1hot_grad", supports_xent<SoftmaxCrossentropy1HotGrad, Xent::SoftmaxGrad>,
+      DeviceKernel{"softmax_crossentropy_1hot_grad", supports_xent<SoftmaxCrossentropy1HotGrad>,
                    run_xent<Xent::SoftmaxGrad>},
   };
 }
 
 std::string nnet_program_source(const std::string& which, DType in) {
   const DType od = nnet_float_dtype(in);
-  if (which == "softmax" || which == "log_softmax") return softmax_source(in, od, which == "log_softmax");
+  if (which == "softmax" || which == "log_softmax")
+    return softmax_source(in, od, which == "log_softmax");
   if (which == "xent_1hot") return xent_source(Xent::OneHot, in, DType::Int64, DType::Float64, od);
   if (which == "xent_1hot_grad") return xent_source(Xent::OneHotGrad, in, DType::Int64, in, in);
-  if (which == "softmax_xent_1hot") return xent_source(Xent::Softmax, in, DType::Int64, DType::Float64, od);
-  if (which == "softmax_xent_1hot_grad") return xent_source(Xent::SoftmaxGrad, in, DType::Int64, in, in);
+  if (which == "softmax_xent_1hot")
+    return xent_source(Xent::Softmax, in, DType::Int64, DType::Float64, od);
+  if (which == "softmax_xent_1hot_grad")
+    return xent_source(Xent::SoftmaxGrad, in, DType::Int64, in, in);
   throw std::invalid_argument("nnet_program_source: unknown program " + which);
 }
 

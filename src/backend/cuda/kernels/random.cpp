@@ -11,7 +11,7 @@
 // the stream from the first such value on, sequentially as the CPU does (and
 // fixes the new state). Binomial draws a variable number of words per value
 // (rejection sampling), so it runs in that one-thread kernel from the start:
-// bit-identical but serial. choice and permutation have no device kernel.
+// bit-identical but serial. choice and permutation: random_choice.cpp.
 //
 // The state stays on the device; `size` and the distribution parameters are
 // read on the host (host_input): their values are checked as perform()
@@ -23,7 +23,7 @@
 
 #include "../../../ops/random_internal.h"
 #include "families.h"
-#include "program_sources.h"
+#include "reduce_family.h"
 #include "strided_words.h"
 
 namespace theon::cuda::kernels {
@@ -241,11 +241,20 @@ std::string random_source(RandomDist dist, DType dtype) {
   s += dist == RandomDist::Normal ? "#define NORMAL 1\n" : "#define NORMAL 0\n";
   s += kPhilox;
   switch (dist) {
-    case RandomDist::Uniform: s += kUniform; break;
-    case RandomDist::Normal: s += kNormal; break;
-    case RandomDist::Integers: s += kIntegers; break;
-    case RandomDist::Binomial: s += kBinomial; break;
-    default: throw std::invalid_argument("random_source: no device kernel for this distribution");
+    case RandomDist::Uniform:
+      s += kUniform;
+      break;
+    case RandomDist::Normal:
+      s += kNormal;
+      break;
+    case RandomDist::Integers:
+      s += kIntegers;
+      break;
+    case RandomDist::Binomial:
+      s += kBinomial;
+      break;
+    default:
+      throw std::invalid_argument("random_source: no device kernel for this distribution");
   }
   s += kRandomKernels;
   return s;
@@ -257,7 +266,9 @@ bool supports_random(const Op& op) {
                r->dist() == RandomDist::Integers || r->dist() == RandomDist::Binomial);
 }
 
-bool random_host_input(const Op&, int input) { return input >= 1; }
+bool random_host_input(const Op&, int input) {
+  return input >= 1;
+}
 
 void run_random(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& in,
                 std::vector<Array>& out) {
@@ -271,7 +282,8 @@ void run_random(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
   // The sample's shape and the parameter checks, as RandomOp::perform.
   std::vector<int64_t> size = in[1].to_int_vector();
   for (int64_t v : size)
-    if (v < 0) throw std::invalid_argument(t + " size must be non-negative, got " + shape_str(size));
+    if (v < 0)
+      throw std::invalid_argument(t + " size must be non-negative, got " + shape_str(size));
   Shape shape = size;
   std::vector<Array> params(in.begin() + 2, in.end());
   if (size.empty()) {
@@ -279,8 +291,9 @@ void run_random(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
       try {
         shape = broadcast_shapes(shape, p.shape());
       } catch (const std::invalid_argument&) {
-        throw std::invalid_argument(t + " parameter shapes do not broadcast together: " +
-                                    shape_str(params[0].shape()) + " and " + shape_str(params[1].shape()));
+        throw std::invalid_argument(
+            t + " parameter shapes do not broadcast together: " + shape_str(params[0].shape()) +
+            " and " + shape_str(params[1].shape()));
       }
     }
   } else {
@@ -292,16 +305,18 @@ void run_random(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
         ok = d == 1 || d == o;
       }
       if (!ok)
-        throw std::invalid_argument(t + " parameter " + (i ? "2" : "1") + " of shape " + shape_str(p.shape()) +
-                                    " cannot be broadcast to size " + shape_str(shape));
+        throw std::invalid_argument(t + " parameter " + (i ? "2" : "1") + " of shape " +
+                                    shape_str(p.shape()) + " cannot be broadcast to size " +
+                                    shape_str(shape));
     }
   }
   if (int(shape.size()) != op.ndim())
-    throw std::invalid_argument(t + " the sample has shape " + shape_str(shape) + ", but the op was built for ndim=" +
-                                std::to_string(op.ndim()));
+    throw std::invalid_argument(t + " the sample has shape " + shape_str(shape) +
+                                ", but the op was built for ndim=" + std::to_string(op.ndim()));
   int64_t n = 1;
   for (int64_t d : shape)
-    if (__builtin_mul_overflow(n, d, &n)) throw std::invalid_argument(t + " size " + shape_str(shape) + " is too large");
+    if (__builtin_mul_overflow(n, d, &n))
+      throw std::invalid_argument(t + " size " + shape_str(shape) + " is too large");
   std::vector<std::optional<Array>> known(params.begin(), params.end());
   detail::check_random_params(dist, op.dtype(), true, known, n, t);
 
@@ -331,10 +346,12 @@ void run_random(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
   // nothing where high <= low, so those run serially.
   bool serial = dist == RandomDist::Binomial;
   if (dist == RandomDist::Uniform) {
-    std::vector<double> lo = params[0].size() == 1 ? params[0].to_double_vector()
-                                                   : params[0].broadcast_to(shape).to_double_vector();
-    std::vector<double> hi = params[1].size() == 1 ? params[1].to_double_vector()
-                                                   : params[1].broadcast_to(shape).to_double_vector();
+    std::vector<double> lo = params[0].size() == 1
+                                 ? params[0].to_double_vector()
+                                 : params[0].broadcast_to(shape).to_double_vector();
+    std::vector<double> hi = params[1].size() == 1
+                                 ? params[1].to_double_vector()
+                                 : params[1].broadcast_to(shape).to_double_vector();
     for (size_t i = 0; i < std::max(lo.size(), hi.size()) && !serial; ++i)
       serial = !(hi[hi.size() == 1 ? 0 : i] > lo[lo.size() == 1 ? 0 : i]);
   }
@@ -358,7 +375,17 @@ void run_random(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
 }  // namespace
 
 std::vector<DeviceKernel> random_kernels() {
-  return {DeviceKernel{"random", supports_random, run_random, random_host_input}};
+  std::vector<DeviceKernel> k{
+      DeviceKernel{"random", supports_random, run_random, random_host_input}};
+  for (const DeviceKernel& e : random_choice_kernels()) k.push_back(e);
+  return k;
+}
+
+std::string philox_stream_source() {
+  return kPhilox;
+}
+std::string random_parallel_kernels_source() {
+  return kRandomKernels;
 }
 
 std::string random_program_source(const std::string& dist, DType dtype) {

@@ -1,30 +1,34 @@
 // Device kernels: reductions (Reduce: sum, prod, mean, max, min, all, any,
-// argmax, argmin) and scans (CumOp: cumsum, cumprod).
+// argmax, argmin) and autodiff's ReduceToShape; scan.cpp adds CumOp.
 //
-// One program per (kind, input dtype, output dtype, initial or not); shapes,
+// One program per (kind, input dtype, output dtype); shapes, `initial`,
 // strides and axes travel as words. The input's dims are split into a kept
 // walk (indexing the C-contiguous output) and a reduced walk, each merged to
-// as few dims as the strides allow. Two kernels per program:
+// as few dims as the strides allow. The kernels of a program:
 //   theon_reduce_block: one block per output element (grid-stride), threads
 //     stride over the reduced elements and combine through a shared-memory
 //     tree written for any blockDim;
 //   theon_reduce_thread: one thread per output element walking its reduced
 //     elements alone, for short reductions or when the kept dims are the
-//     input's innermost (neighbouring threads then read neighbouring memory).
+//     input's innermost (neighbouring threads then read neighbouring memory);
+//   theon_reduce_partial / theon_reduce_columns then theon_reduce_final: long
+//     reductions split into chunks (a block or a thread per chunk), partial
+//     results combined by one block per output.
 // Accumulators follow Reduce::perform: floats sum and multiply in double,
 // integers in 64 bits with wrapping, mean in double, max/min in the input's
 // type (float16/bfloat16 in float) with NaN winning, argmax/argmin take the
 // first index of the extreme or of the first NaN, and `initial` takes part
 // in max/min as one more element compared in double.
+#include "theon/ops/reduce.h"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "families.h"
-#include "program_sources.h"
+#include "reduce_family.h"
 #include "strided_words.h"
-#include "theon/ops/reduce.h"
-#include "theon/ops/sort.h"
 
 namespace theon::cuda::kernels {
 
@@ -39,7 +43,9 @@ constexpr int kReduceHead = 6;
 constexpr int kReduceSplit = kReduceHead + 2 * Walk::num_words(1);
 constexpr int kReduceWords = kReduceSplit + 3;
 
-bool is_arg(ReduceKind k) { return k == ReduceKind::ArgMax || k == ReduceKind::ArgMin; }
+bool is_arg(ReduceKind k) {
+  return k == ReduceKind::ArgMax || k == ReduceKind::ArgMin;
+}
 
 // The CUDA C of the accumulator type.
 std::string acc_type(ReduceKind kind, DType in) {
@@ -61,19 +67,30 @@ std::string acc_type(ReduceKind kind, DType in) {
 // The identity of max (lowest) or min (highest) in the compute type of `in`.
 std::string extreme_identity(DType in, bool want_max) {
   switch (in) {
-    case DType::Bool: return want_max ? "false" : "true";
+    case DType::Bool:
+      return want_max ? "false" : "true";
     case DType::Float16:
     case DType::BFloat16:
-    case DType::Float32: return want_max ? "-inf_v<float>()" : "inf_v<float>()";
-    case DType::Float64: return want_max ? "-inf_v<double>()" : "inf_v<double>()";
-    case DType::UInt8: return want_max ? "0" : "255";
-    case DType::UInt16: return want_max ? "0" : "65535";
-    case DType::UInt32: return want_max ? "0u" : "4294967295u";
-    case DType::UInt64: return want_max ? "0ull" : "18446744073709551615ull";
-    case DType::Int8: return want_max ? "-128" : "127";
-    case DType::Int16: return want_max ? "-32768" : "32767";
-    case DType::Int32: return want_max ? "(-2147483647 - 1)" : "2147483647";
-    case DType::Int64: return want_max ? "(-9223372036854775807ll - 1)" : "9223372036854775807ll";
+    case DType::Float32:
+      return want_max ? "-inf_v<float>()" : "inf_v<float>()";
+    case DType::Float64:
+      return want_max ? "-inf_v<double>()" : "inf_v<double>()";
+    case DType::UInt8:
+      return want_max ? "0" : "255";
+    case DType::UInt16:
+      return want_max ? "0" : "65535";
+    case DType::UInt32:
+      return want_max ? "0u" : "4294967295u";
+    case DType::UInt64:
+      return want_max ? "0ull" : "18446744073709551615ull";
+    case DType::Int8:
+      return want_max ? "-128" : "127";
+    case DType::Int16:
+      return want_max ? "-32768" : "32767";
+    case DType::Int32:
+      return want_max ? "(-2147483647 - 1)" : "2147483647";
+    case DType::Int64:
+      return want_max ? "(-9223372036854775807ll - 1)" : "9223372036854775807ll";
   }
   return "0";
 }
@@ -97,7 +114,8 @@ std::string reduce_source(ReduceKind kind, DType in, DType out) {
       identity = "TAcc(0)";
       step = "acc = op_add<TAcc>(acc, (TAcc)v);";
       combine = "return op_add<TAcc>(a, b);";
-      finish = kind == ReduceKind::Mean ? "return cvt<TOut>(acc / (double)n);" : "return cvt<TOut>(acc);";
+      finish = kind == ReduceKind::Mean ? "return cvt<TOut>(acc / (double)n);"
+                                        : "return cvt<TOut>(acc);";
       break;
     case ReduceKind::Prod:
       identity = "TAcc(1)";
@@ -131,7 +149,9 @@ std::string reduce_source(ReduceKind kind, DType in, DType out) {
           "    return cvt<TOut>(init_better ? init : v);\n"
           "  }\n"
           "  return cvt<TOut>(acc);";
-      s += std::string("__device__ __forceinline__ TC pick(TC a, TC b) { return is_nan_v(a) ? a : ((is_nan_v(b) || ") +
+      s += std::string(
+               "__device__ __forceinline__ TC pick(TC a, TC b) { return is_nan_v(a) ? a : "
+               "((is_nan_v(b) || ") +
            better + ") ? b : a); }\n";
       break;
     }
@@ -169,9 +189,10 @@ __device__ __forceinline__ TOut finish(Best b, const Args& a, long long n) { ret
 )CUDA";
   s += "#define ACC_T TAcc\n#define IDENTITY " + identity + "\n";
   s += "#define STEP(acc, v, j) { " + step + " }\n";
-  s += "struct CombineOp { __device__ __forceinline__ TAcc operator()(TAcc a, TAcc b) const { " + combine +
-       " } };\n#define COMBINE_OP CombineOp()\n";
-  s += "__device__ __forceinline__ TOut finish(TAcc acc, const Args& a, long long n) {\n  " + finish + "\n}\n";
+  s += "struct CombineOp { __device__ __forceinline__ TAcc operator()(TAcc a, TAcc b) const { " +
+       combine + " } };\n#define COMBINE_OP CombineOp()\n";
+  s += "__device__ __forceinline__ TOut finish(TAcc acc, const Args& a, long long n) {\n  " +
+       finish + "\n}\n";
   s += R"CUDA(#endif
 #define KEPT(a) ((a).w + 6)
 #define RED(a) ((a).w + 6 + 1 + 2 * THEON_WALK_DIMS)
@@ -231,6 +252,27 @@ extern "C" __global__ void theon_reduce_partial(const Args a) {
   }
 }
 
+// The same partials when the kept dims are the innermost: neighbouring
+// threads take neighbouring outputs (coalesced reads), each a chunk of its
+// reduced elements.
+extern "C" __global__ void theon_reduce_columns(const Args a) {
+  const char* in = (const char*)a.w[0];
+  const long long rows = a.w[2], n = a.w[3], chunks = SPLIT(a)[0], len = SPLIT(a)[1];
+  ACC_T* part = (ACC_T*)SPLIT(a)[2];
+  for (long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x; t < rows * chunks;
+       t += (long long)gridDim.x * blockDim.x) {
+    const long long c = t / rows, row = t - c * rows, j0 = c * len;
+    const long long j1 = j0 + len < n ? j0 + len : n;
+    const char* base = in + walk_offset(row, KEPT(a), 0);
+    ACC_T acc = IDENTITY;
+    for (long long j = j0; j < j1; ++j) {
+      TC v = load(base, walk_offset(j, RED(a), 0));
+      STEP(acc, v, j);
+    }
+    part[row * chunks + c] = acc;
+  }
+}
+
 extern "C" __global__ void theon_reduce_final(const Args a) {
   TOut* out = (TOut*)a.w[1];
   const long long rows = a.w[2], n = a.w[3], chunks = SPLIT(a)[0];
@@ -247,47 +289,46 @@ extern "C" __global__ void theon_reduce_final(const Args a) {
   return s;
 }
 
-bool supports_reduce(const Op& op) { return dynamic_cast<const Reduce*>(&op) != nullptr; }
+bool supports_reduce(const Op& op) {
+  return dynamic_cast<const Reduce*>(&op) != nullptr;
+}
 
-void run_reduce(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& inputs,
-                std::vector<Array>& outputs) {
-  const auto& op = static_cast<const Reduce&>(*node.op);
-  const Array& x = inputs[0];
-  const ReduceKind kind = op.kind();
-  const auto& axes = op.axes();
+// Reduces x over `axes` into `out` (C-contiguous, one element per kept
+// position in order, of any dtype: the accumulator is converted to it).
+void reduce_into(DeviceRuntime& rt, ReduceKind kind, const std::vector<int>& axes,
+                 std::optional<double> initial, const Array& x, const Array& out,
+                 const std::string& who) {
   Walk kept(1), red(1);
-  Shape out_shape;
   for (int i = 0; i < x.ndim(); ++i) {
     const bool r = std::find(axes.begin(), axes.end(), i) != axes.end();
     (r ? red : kept).add(x.shape()[i], {x.strides()[i]});
-    if (!r) out_shape.push_back(x.shape()[i]);
-    else if (op.keepdims()) out_shape.push_back(1);
   }
   const int64_t n = red.size(), rows = kept.size();
   const bool extreme = kind == ReduceKind::Max || kind == ReduceKind::Min;
-  if (n == 0 && (is_arg(kind) || (extreme && !op.initial())))
-    throw std::invalid_argument("[" + op.name() +
-                                "] zero-size array to reduction operation which has no identity (input shape " +
-                                shape_str(x.shape()) + ")");
-  const DType res = reduce_result_dtype(kind, x.dtype());
-  outputs[0] = device_empty(rt, res, out_shape);
+  if (n == 0 && (is_arg(kind) || (extreme && !initial)))
+    throw std::invalid_argument(
+        "[" + who + "] zero-size array to reduction operation which has no identity (input shape " +
+        shape_str(x.shape()) + ")");
   if (rows == 0) return;
   kept.merge();
   red.merge();
-  const bool with_initial = extreme && op.initial().has_value();
-  const std::string key = "reduce/" + std::to_string(int(kind)) + "/" + dname(x.dtype()) + "/" +
-                          dname(res);
+  const bool with_initial = extreme && initial.has_value();
+  const DType res = out.dtype();
+  const std::string key =
+      "reduce/" + std::to_string(int(kind)) + "/" + dname(x.dtype()) + "/" + dname(res);
   const KernelProgram& prog = cached_program(key, [&] {
-    return KernelProgram{reduce_source(kind, x.dtype(), res), {"theon_reduce_block", "theon_reduce_thread", "theon_reduce_partial", "theon_reduce_final"},
+    return KernelProgram{reduce_source(kind, x.dtype(), res),
+                         {"theon_reduce_block", "theon_reduce_thread", "theon_reduce_partial",
+                          "theon_reduce_columns", "theon_reduce_final"},
                          kReduceWords};
   });
-  std::vector<int64_t> w{ptr_word(x), ptr_word(outputs[0]), rows, n, with_initial ? 1 : 0, 0};
+  std::vector<int64_t> w{ptr_word(x), ptr_word(out), rows, n, with_initial ? 1 : 0, 0};
   if (with_initial) {
-    double init = *op.initial();
+    double init = *initial;
     std::memcpy(&w[5], &init, sizeof init);
   }
-  kept.push_words(w, "Reduce");
-  red.push_words(w, "Reduce");
+  kept.push_words(w, who.c_str());
+  red.push_words(w, who.c_str());
   // Threads share one output when the reduction is long and the kept dims are
   // not the innermost ones (or there are few outputs to spread over threads).
   auto innermost = [](const Walk& wk) {
@@ -297,106 +338,107 @@ void run_reduce(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Arra
   };
   const bool kept_inner = !kept.shape.empty() && innermost(kept) < innermost(red);
   const bool per_thread = n <= 16 || (kept_inner && rows >= 4096 && n <= 4096);
-  // Few long rows: split each into chunks so that about 1024 blocks work.
-  const int64_t chunks = per_thread ? 1 : std::min((n + 4095) / 4096, std::max<int64_t>(1, 1024 / rows));
+  // Long reductions of innermost kept dims: a thread per (output, chunk) so
+  // that about 64K threads read coalesced; few long rows otherwise: a block
+  // per (row, chunk) so that about 1024 blocks work.
+  const bool columns = !per_thread && kept_inner && rows >= 32;
+  const int64_t chunks = per_thread ? 1
+                         : columns  ? std::min((n + 63) / 64, std::max<int64_t>(1, 65536 / rows))
+                                   : std::min((n + 4095) / 4096, std::max<int64_t>(1, 1024 / rows));
   w.insert(w.end(), {chunks, (n + chunks - 1) / chunks, 0});
   if (chunks > 1) {
-    std::shared_ptr<Buffer> part = rt.allocate(size_t(rows * chunks) * 16);  // 16: the largest accumulator
+    std::shared_ptr<Buffer> part =
+        rt.allocate(size_t(rows * chunks) * 16);  // 16: the largest accumulator
     w.back() = ptr_word(part->data);
-    rt.launch(prog, "theon_reduce_partial", LaunchShape{grid_blocks(rows * chunks), 256, 0}, w);
-    rt.launch(prog, "theon_reduce_final", LaunchShape{grid_blocks(rows), block_threads(chunks), 0}, w);
-  } else if (per_thread) {
+    if (columns)
+      rt.launch(prog, "theon_reduce_columns",
+                LaunchShape{grid_blocks((rows * chunks + 255) / 256), 256, 0}, w);
+    else
+      rt.launch(prog, "theon_reduce_partial", LaunchShape{grid_blocks(rows * chunks), 256, 0}, w);
+    rt.launch(prog, "theon_reduce_final", LaunchShape{grid_blocks(rows), block_threads(chunks), 0},
+              w);
+  } else if (per_thread || columns) {
     rt.launch(prog, "theon_reduce_thread", LaunchShape{grid_blocks((rows + 255) / 256), 256, 0}, w);
   } else {
     rt.launch(prog, "theon_reduce_block", LaunchShape{grid_blocks(rows), block_threads(n), 0}, w);
   }
 }
 
-// ---- CumOp ---------------------------------------------------------------
-
-// Words: [0] in, [1] out, [2] lines, [3] n, [4] in axis stride, [5] out axis
-// stride, then the walk over the other dims (operand 0 in, 1 out).
-constexpr int kCumHead = 6;
-constexpr int kCumWords = kCumHead + 1 + 3 * kWalkDims;
-
-std::string cum_source(CumKind kind, DType in, DType out) {
-  std::string s = fused_prelude();
-  s += walk_prelude();
-  s += "struct Args { long long w[" + std::to_string(kCumWords) + "]; };\n";
-  s += "typedef " + std::string(cuda_type(in)) + " TIn;\n";
-  s += "typedef " + std::string(cuda_type(out)) + " TOut;\n";
-  s += "typedef " + std::string(cuda_compute_type(out)) + " TC;\n";
-  s += std::string("#define CUM_OP ") + (kind == CumKind::Sum ? "op_add" : "op_mul") + "\n";
-  s += R"CUDA(
-// One thread per line, in order: each partial result is rounded to the output
-// dtype as the CPU's scan does (float16 computes in float).
-extern "C" __global__ void theon_cum(const Args a) {
-  const char* in = (const char*)a.w[0];
-  char* out = (char*)a.w[1];
-  const long long lines = a.w[2], n = a.w[3], sin = a.w[4], sout = a.w[5];
-  const long long* walk = a.w + 6;
-  for (long long line = (long long)blockIdx.x * blockDim.x + threadIdx.x; line < lines;
-       line += (long long)gridDim.x * blockDim.x) {
-    const char* p = in + walk_offset(line, walk, 0);
-    char* q = out + walk_offset(line, walk, 1);
-    TOut acc{};
-    for (long long i = 0; i < n; ++i) {
-      TOut v = cvt<TOut>(*(const TIn*)(p + i * sin));
-      acc = i == 0 ? v : cvt<TOut>(CUM_OP<TC>(cvt<TC>(acc), cvt<TC>(v)));
-      *(TOut*)(q + i * sout) = acc;
-    }
-  }
-}
-)CUDA";
-  return s;
-}
-
-bool supports_cum(const Op& op) { return dynamic_cast<const CumOp*>(&op) != nullptr; }
-
-// CumOp keeps its kind and axis private; its props() are "sum,<axis>" / "prod,<axis>".
-void run_cum(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& inputs,
-             std::vector<Array>& outputs) {
-  const Op& op = *node.op;
-  const std::string props = op.props();
-  const CumKind kind = props.rfind("sum", 0) == 0 ? CumKind::Sum : CumKind::Prod;
-  const int axis = std::stoi(props.substr(props.find(',') + 1));
+void run_reduce(DeviceRuntime& rt, const ApplyNode& node, const std::vector<Array>& inputs,
+                std::vector<Array>& outputs) {
+  const auto& op = static_cast<const Reduce&>(*node.op);
   const Array& x = inputs[0];
-  const DType od = reduce_result_dtype(kind == CumKind::Sum ? ReduceKind::Sum : ReduceKind::Prod, x.dtype());
-  Array out = device_empty(rt, od, x.shape());
-  outputs[0] = out;
-  if (x.size() == 0) return;
-  Walk lines(2);
-  for (int i = 0; i < x.ndim(); ++i)
-    if (i != axis) lines.add(x.shape()[i], {x.strides()[i], out.strides()[i]});
-  lines.merge();
-  const std::string key = std::string("cum/") + (kind == CumKind::Sum ? "sum/" : "prod/") +
-                          dname(x.dtype()) + "/" + dname(od);
-  const KernelProgram& prog = cached_program(key, [&] {
-    return KernelProgram{cum_source(kind, x.dtype(), od), {"theon_cum"}, kCumWords};
-  });
-  const int64_t count = lines.size();
-  std::vector<int64_t> w{ptr_word(x), ptr_word(out), count, x.shape()[axis], x.strides()[axis],
-                         out.strides()[axis]};
-  lines.push_words(w, "CumOp");
-  rt.launch(prog, "theon_cum", LaunchShape{grid_blocks((count + 127) / 128), 128, 0}, w);
+  const auto& axes = op.axes();
+  Shape out_shape;
+  int64_t n = 1;
+  for (int i = 0; i < x.ndim(); ++i) {
+    const bool r = std::find(axes.begin(), axes.end(), i) != axes.end();
+    if (!r)
+      out_shape.push_back(x.shape()[i]);
+    else if (op.keepdims())
+      out_shape.push_back(1);
+    if (r) n *= x.shape()[i];
+  }
+  const ReduceKind kind = op.kind();
+  const bool extreme = kind == ReduceKind::Max || kind == ReduceKind::Min;
+  if (n == 0 && (is_arg(kind) || (extreme && !op.initial())))  // before allocating, as the CPU
+    throw std::invalid_argument(
+        "[" + op.name() +
+        "] zero-size array to reduction operation which has no identity (input shape " +
+        shape_str(x.shape()) + ")");
+  outputs[0] = device_empty(rt, reduce_result_dtype(kind, x.dtype()), out_shape);
+  reduce_into(rt, kind, axes, op.initial(), x, outputs[0], op.name());
+}
+
+// ---- ReduceToShape (autodiff's sum of a gradient over broadcast axes) ----
+
+// The op is private to src/autodiff/core_grads.cpp: known by its name.
+bool supports_reduce_to_shape(const Op& op) {
+  return op.name() == "ReduceToShape";
+}
+bool reduce_to_shape_host_input(const Op&, int input) {
+  return input == 1;
+}
+
+// Sums g over its leading axes and the axes where the target has 1, into g's
+// dtype (the CPU sums in NumPy's dtype, then astype: the same conversion).
+void run_reduce_to_shape(DeviceRuntime& rt, const ApplyNode&, const std::vector<Array>& inputs,
+                         std::vector<Array>& outputs) {
+  const Array& g = inputs[0];
+  const std::vector<int64_t> target = inputs[1].to_int_vector();
+  const int lead = g.ndim() - int(target.size());
+  std::vector<int> axes;
+  for (int i = 0; i < lead; ++i) axes.push_back(i);
+  for (size_t i = 0; i < target.size(); ++i) {
+    const int64_t gs = g.shape()[size_t(lead) + i];
+    if (target[i] == gs) continue;
+    if (target[i] != 1)
+      throw std::invalid_argument("[ReduceToShape] gradient of shape " + shape_str(g.shape()) +
+                                  " cannot be reduced to shape " + shape_str(target));
+    axes.push_back(lead + int(i));
+  }
+  if (axes.empty()) {  // a view (view_map {0: 0})
+    outputs[0] = g;
+    return;
+  }
+  outputs[0] = device_empty(rt, g.dtype(), target);
+  reduce_into(rt, ReduceKind::Sum, axes, std::nullopt, g, outputs[0], "ReduceToShape");
 }
 
 }  // namespace
 
 std::vector<DeviceKernel> reduce_kernels() {
-  return {
+  std::vector<DeviceKernel> k{
       DeviceKernel{"reduce", supports_reduce, run_reduce},
-      DeviceKernel{"cumop", supports_cum, run_cum},
+      DeviceKernel{"reduce_to_shape", supports_reduce_to_shape, run_reduce_to_shape,
+                   reduce_to_shape_host_input},
   };
+  for (const DeviceKernel& e : scan_kernels()) k.push_back(e);
+  return k;
 }
 
-// For tests: the CUDA C of one reduction and one scan program.
+// For tests: the CUDA C of one reduction program.
 std::string reduce_program_source(ReduceKind kind, DType in) {
   return reduce_source(kind, in, reduce_result_dtype(kind, in));
 }
-std::string cum_program_source(bool sum, DType in) {
-  const CumKind k = sum ? CumKind::Sum : CumKind::Prod;
-  return cum_source(k, in, reduce_result_dtype(sum ? ReduceKind::Sum : ReduceKind::Prod, in));
-}
-
 }  // namespace theon::cuda::kernels

@@ -23,19 +23,32 @@ inline constexpr int kWalkDims = 12;
 // The CUDA C storage type of a dtype in the fused prelude.
 inline const char* cuda_type(DType d) {
   switch (d) {
-    case DType::Bool: return "bool";
-    case DType::Int8: return "i8";
-    case DType::Int16: return "i16";
-    case DType::Int32: return "i32";
-    case DType::Int64: return "i64";
-    case DType::UInt8: return "u8";
-    case DType::UInt16: return "u16";
-    case DType::UInt32: return "u32";
-    case DType::UInt64: return "u64";
-    case DType::Float16: return "f16";
-    case DType::BFloat16: return "bf16";
-    case DType::Float32: return "float";
-    case DType::Float64: return "double";
+    case DType::Bool:
+      return "bool";
+    case DType::Int8:
+      return "i8";
+    case DType::Int16:
+      return "i16";
+    case DType::Int32:
+      return "i32";
+    case DType::Int64:
+      return "i64";
+    case DType::UInt8:
+      return "u8";
+    case DType::UInt16:
+      return "u16";
+    case DType::UInt32:
+      return "u32";
+    case DType::UInt64:
+      return "u64";
+    case DType::Float16:
+      return "f16";
+    case DType::BFloat16:
+      return "bf16";
+    case DType::Float32:
+      return "float";
+    case DType::Float64:
+      return "double";
   }
   return "?";
 }
@@ -83,7 +96,8 @@ struct Walk {
   // Appends ndim, then kWalkDims extents, then kWalkDims strides per operand.
   void push_words(std::vector<int64_t>& w, const char* who) const {
     if (shape.size() > size_t(kWalkDims))
-      throw std::invalid_argument(std::string("[") + who + "] more than " + std::to_string(kWalkDims) +
+      throw std::invalid_argument(std::string("[") + who + "] more than " +
+                                  std::to_string(kWalkDims) +
                                   " non-mergeable dims are not supported on the device");
     w.push_back(int64_t(shape.size()));
     for (int d = 0; d < kWalkDims; ++d) w.push_back(d < int(shape.size()) ? shape[d] : 1);
@@ -95,10 +109,16 @@ struct Walk {
 };
 
 // A dtype's name as a std::string (for program cache keys).
-inline std::string dname(DType d) { return std::string(dtype_name(d)); }
+inline std::string dname(DType d) {
+  return std::string(dtype_name(d));
+}
 
-inline int64_t ptr_word(const void* p) { return int64_t(reinterpret_cast<uintptr_t>(p)); }
-inline int64_t ptr_word(const Array& a) { return ptr_word(a.data()); }
+inline int64_t ptr_word(const void* p) {
+  return int64_t(reinterpret_cast<uintptr_t>(p));
+}
+inline int64_t ptr_word(const Array& a) {
+  return ptr_word(a.data());
+}
 
 // CUDA C shared by the kernels of these families (after fused_prelude()):
 //   walk_offset(i, w)     byte offset of flat index i in a walk's words at w
@@ -112,6 +132,7 @@ __device__ __forceinline__ long long walk_offset(long long i, const long long* w
   const int nd = (int)w[0];
   const long long* ext = w + 1;
   const long long* st = w + 1 + THEON_WALK_DIMS * (operand + 1);
+  if (nd == 1) return i * st[0];  // the common merged case: no division
   long long off = 0;
   for (int d = nd - 1; d >= 0; --d) {
     const long long e = ext[d], q = i / e;
@@ -146,7 +167,8 @@ struct AddOp {
 }
 
 // The program cached under `key`, made once by `make`. The reference stays valid.
-inline const KernelProgram& cached_program(const std::string& key, const std::function<KernelProgram()>& make) {
+inline const KernelProgram& cached_program(const std::string& key,
+                                           const std::function<KernelProgram()>& make) {
   static std::mutex mu;
   static std::map<std::string, KernelProgram> programs;
   std::lock_guard<std::mutex> lock(mu);
@@ -163,6 +185,8 @@ inline int block_threads(int64_t n) {
 }
 
 // Blocks for `items` independent items (a grid-stride loop covers the rest).
-inline int64_t grid_blocks(int64_t items) { return std::max<int64_t>(1, std::min<int64_t>(items, 1 << 20)); }
+inline int64_t grid_blocks(int64_t items) {
+  return std::max<int64_t>(1, std::min<int64_t>(items, 1 << 20));
+}
 
 }  // namespace theon::cuda::kernels
