@@ -377,7 +377,7 @@ std::vector<Array> Function::call(const std::vector<std::optional<Array>>& posit
       fill(again);
       run_program(again, true);
       device_program_->runtime().take_error();
-      throw std::invalid_argument(cuda::kernel_error_message(code) + " (in a device kernel of " + fname + ")");
+      cuda::throw_kernel_error(code, " (in a device kernel of " + fname + ")");
     }
   }
   if (debug_fn_) run_debug_checks(arg_values);
@@ -501,7 +501,7 @@ void Function::run_step(size_t k, detail::SlotValues& values, bool release, bool
     if (kernel) {
       kernel->run(dp->runtime(), *st.node, ins, outs);
       if (checked)
-        if (int code = dp->runtime().take_error()) throw std::invalid_argument(cuda::kernel_error_message(code));
+        if (int code = dp->runtime().take_error()) cuda::throw_kernel_error(code);
     } else {
       st.node->op->perform(ins, outs);
     }

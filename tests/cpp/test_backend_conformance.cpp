@@ -26,6 +26,7 @@ struct Case {
   std::vector<Var> outputs;
   std::vector<Array> values;
   double rtol = 1e-12;
+  bool elementwise = false;  // the CPU fuses the graph into one Composite over the inputs
 };
 
 Array randn(DType d, const Shape& shape, uint64_t seed, double lo = -3, double hi = 3) {
@@ -99,6 +100,7 @@ std::vector<Case> cases() {
                   {randn(DType::Float32, {13, 7}, 14).transpose()},
                   1e-6});
   }
+  for (Case& c : cs) c.elementwise = true;  // the cases above; those below are not
   {
     Var x = vector(DType::Float64, "x"), y = vector(DType::Float64, "y");
     Var cost = sum(sigmoid(x) * y);
@@ -125,6 +127,57 @@ std::vector<Case> cases() {
          {x, w},
          {conv2d(x, w, p)},
          {randn(DType::Float64, {2, 3, 8, 7}, 19), randn(DType::Float64, {4, 3, 3, 2}, 20)}});
+  }
+  {
+    Var x = matrix(DType::Float32, "x");
+    cs.push_back({"reductions_float32",
+                  {x},
+                  {sum(x, std::vector<int>{0}), max(x, std::vector<int>{1}), argmax(x, 1), logsumexp(x)},
+                  {randn(DType::Float32, {9, 14}, 21)},
+                  1e-5});
+  }
+  {
+    Var x = matrix(DType::Float64, "x");
+    cs.push_back({"softmax_log_softmax_float64",
+                  {x},
+                  {softmax(x), log_softmax(x * 2.0)},
+                  {randn(DType::Float64, {5, 8}, 22)},
+                  1e-12});
+  }
+  {
+    Var x = matrix(DType::Float64, "x"), i = vector(DType::Int64, "i");
+    cs.push_back({"take_join_cumsum_float64",
+                  {x, i},
+                  {concatenate({take(x, i, 0), x}, 0), cumsum(x, 1)},
+                  {randn(DType::Float64, {4, 3}, 23), Array::from_vector<int64_t>({3, 0, -1, 2, 2}, {5})}});
+  }
+  {
+    Var x = matrix(DType::Float32, "x");
+    cs.push_back({"sort_argsort_float32",
+                  {x},
+                  {sort(x, 1), argsort(x, 0)},
+                  {randn(DType::Float32, {6, 11}, 24)},
+                  0});
+  }
+  {
+    Var x = tensor(DType::Float64, {-1, -1, -1, -1}, "x"),
+        w = tensor(DType::Float64, {-1, -1, -1, -1}, "w");
+    ConvParams p;
+    Var y = pool_2d(relu(conv2d(x, w, p)), PoolParams{});
+    Var cost = sum(y * y);
+    cs.push_back({"conv_pool_grads_float64",
+                  {x, w},
+                  {y, grad(cost, x), grad(cost, w)},
+                  {randn(DType::Float64, {2, 2, 7, 6}, 25), randn(DType::Float64, {3, 2, 3, 3}, 26)},
+                  1e-10});
+  }
+  {
+    Var a = matrix(DType::Float64, "a");
+    cs.push_back({"matrix_inverse_float64",
+                  {a},
+                  {matrix_inverse(a + constant(4.0, DType::Float64))},
+                  {randn(DType::Float64, {4, 4}, 27, -1, 1)},
+                  1e-10});
   }
   return cs;
 }
@@ -189,7 +242,8 @@ const Composite* fused_composite(const Case& c, std::shared_ptr<Function>& f,
 // Cases whose graph has an op without a CUDA kernel yet, with that op (as
 // the compile error names it). Remove a case when its kernels land.
 const std::map<std::string, std::string> kCudaExpectedMissing = {
-    {"grad_sigmoid_float64", "ReduceToShape"},
+    {"matrix_inverse_float64", "matrix_inverse"},
+    {"sort_argsort_float32", "Sort"},
 };
 
 // Runs cuda:0 on the emulator where no GPU can be used, for one scope.
@@ -246,8 +300,7 @@ TEST_P(Conformance, MatchesTheCpuReference) {
 // GPU rows test something): each compiles to one Composite over the inputs.
 TEST(ConformanceCases, ElementwiseCasesBecomeOneFusedCompositeOverTheInputs) {
   for (const Case& c : cases()) {
-    if (c.name == "gemm_float32" || c.name == "conv2d_float64" || c.name == "grad_sigmoid_float64")
-      continue;
+    if (!c.elementwise) continue;
     std::shared_ptr<Function> f;
     std::vector<Array> ins;
     std::string why;

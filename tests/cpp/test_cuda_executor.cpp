@@ -267,6 +267,22 @@ TEST_F(CudaExecutor, KernelErrorIsRaisedNamingTheOpAndLeavesSharedVariablesAlone
   expect_close(Array::from_vector<int32_t>({7}, {1}), get_value(w), 0);
 }
 
+TEST_F(CudaExecutor, IndexOutOfBoundsOnTheDeviceIsAnOutOfRangeAsOnTheCpu) {
+  Var x = vector(DType::Float64, "x"), i = vector(DType::Int64, "i");
+  COMPILE_OR_SKIP(f, {x, i}, {take(exp(x), i, 0) * 2.0}, "cuda");
+  const Array v = Array::from_vector<double>({0, 1, 2}, {3});
+  expect_close(Array::from_vector<double>({2, 2}, {2}), f({v, Array::from_vector<int64_t>({0, -3}, {2})})[0], 1e-12);
+  auto cpu = compile({x, i}, {take(exp(x), i, 0) * 2.0}, "cpu").f;
+  const std::vector<Array> bad = {v, Array::from_vector<int64_t>({1, 3}, {2})};
+  EXPECT_THROW((*cpu)(bad), std::out_of_range);
+  try {
+    f(bad);
+    FAIL() << "an index out of bounds ran";
+  } catch (const std::out_of_range& e) {
+    EXPECT_NE(std::string(e.what()).find("Apply node that caused the error: "), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(CudaExecutor, BadArgumentsAreCheckedAsOnTheCpu) {
   Var x = vector(DType::Float32, "x");
   COMPILE_OR_SKIP(f, {x}, {exp(x)}, "cuda");

@@ -19,6 +19,7 @@ def _cases():
     x64 = rng.standard_normal(40)
     a = rng.integers(-50, 50, 30).astype("int32")
     b = rng.integers(1, 9, 30).astype("int32") * rng.choice([-1, 1], 30).astype("int32")
+    idx = np.array([3, 0, -1, 7, 7], dtype="int64")
     return {
         "exp_mul_add_float32": (lambda x, y: T.exp(x) * y + 1, [x32, y32],
                                 lambda x, y: np.exp(x) * y + 1, 1e-5),
@@ -27,6 +28,13 @@ def _cases():
         "dot_float32": (lambda x, y: T.dot(x, y.T), [x32, y32], lambda x, y: x @ y.T, 1e-5),
         "softmax_float64": (lambda x: T.nnet.softmax(x.reshape((5, 8))), [x64],
                             lambda x: np.exp(x.reshape(5, 8)) / np.exp(x.reshape(5, 8)).sum(1, keepdims=True), 1e-12),
+        "max_argmax_float32": (lambda x: T.max(x, axis=0) + T.argmax(x, axis=0), [x32],
+                               lambda x: x.max(0) + x.argmax(0), 1e-6),
+        "take_cumsum_float64": (lambda x, i: T.cumsum(x[i], axis=0), [x64, idx],
+                                lambda x, i: np.cumsum(x[i], axis=0), 1e-12),
+        "sort_float64": (lambda x: T.sort(x), [x64], np.sort, 0),
+        "matrix_inverse_float64": (lambda x: T.nlinalg.matrix_inverse(x.reshape((5, 8))[:, :5] + 4 * np.eye(5)), [x64],
+                                   lambda x: np.linalg.inv(x.reshape(5, 8)[:, :5] + 4 * np.eye(5)), 1e-10),
     }
 
 
@@ -35,6 +43,8 @@ CASES = _cases()
 # Cases whose graph has an op without a CUDA kernel yet, with that op as the
 # compile error names it. Remove a case when its kernels land.
 CUDA_EXPECTED_MISSING = {
+    "matrix_inverse_float64": "matrix_inverse",
+    "sort_float64": "Sort",
 }
 
 

@@ -175,3 +175,11 @@ def test_a_small_cnn_trains_evaluates_and_predicts_as_on_the_cpu():
     np.testing.assert_allclose(dev_loss, cpu_loss, rtol=1e-4)
     np.testing.assert_allclose(dev_eval, cpu_eval, rtol=1e-4)
     np.testing.assert_allclose(dev_pred, cpu_pred, rtol=1e-4, atol=1e-5)
+
+
+def test_an_index_out_of_bounds_on_the_device_is_an_index_error():
+    x, i = T.vector("x", dtype="float64"), T.lvector("i")
+    f = cuda_function([x, i], T.exp(x)[i] * 2)
+    np.testing.assert_allclose(f(np.zeros(3), np.array([0, -1])), [2.0, 2.0])
+    with pytest.raises(IndexError):
+        f(np.zeros(3), np.array([0, 3]))
