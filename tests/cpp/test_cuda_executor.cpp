@@ -9,6 +9,7 @@
 
 #include <random>
 
+#include "cuda_kernel_test_util.h"
 #include "theon/backend/cuda.h"
 #include "theon/backend/cuda_device.h"
 #include "theon/backend/cuda_kernels.h"
@@ -16,21 +17,21 @@
 namespace theon::testing {
 namespace {
 
-class CudaExecutor : public ::testing::Test {
+// cuda:0 (the GPU, else the emulator), with config().allow_cpu_fallback off unless a test sets it.
+class CudaExecutor : public CudaDeviceTest {
  protected:
   void SetUp() override {
-    emulated_ = cuda::emulation();
+    CudaDeviceTest::SetUp();
     fallback_ = config().allow_cpu_fallback;
-    if (!cuda::is_available()) cuda::set_emulation(true);
     config().allow_cpu_fallback = false;
   }
   void TearDown() override {
-    cuda::set_emulation(emulated_);
     config().allow_cpu_fallback = fallback_;
+    CudaDeviceTest::TearDown();
   }
 
  private:
-  bool emulated_ = false, fallback_ = false;
+  bool fallback_ = false;
 };
 
 Array randn(DType d, const Shape& shape, uint64_t seed, double lo = -2, double hi = 2) {
@@ -271,7 +272,8 @@ TEST_F(CudaExecutor, IndexOutOfBoundsOnTheDeviceIsAnOutOfRangeAsOnTheCpu) {
   Var x = vector(DType::Float64, "x"), i = vector(DType::Int64, "i");
   COMPILE_OR_SKIP(f, {x, i}, {take(exp(x), i, 0) * 2.0}, "cuda");
   const Array v = Array::from_vector<double>({0, 1, 2}, {3});
-  expect_close(Array::from_vector<double>({2, 2}, {2}), f({v, Array::from_vector<int64_t>({0, -3}, {2})})[0], 1e-12);
+  expect_close(Array::from_vector<double>({2, 2}, {2}),
+               f({v, Array::from_vector<int64_t>({0, -3}, {2})})[0], 1e-12);
   auto cpu = compile({x, i}, {take(exp(x), i, 0) * 2.0}, "cpu").f;
   const std::vector<Array> bad = {v, Array::from_vector<int64_t>({1, 3}, {2})};
   EXPECT_THROW((*cpu)(bad), std::out_of_range);
@@ -279,7 +281,8 @@ TEST_F(CudaExecutor, IndexOutOfBoundsOnTheDeviceIsAnOutOfRangeAsOnTheCpu) {
     f(bad);
     FAIL() << "an index out of bounds ran";
   } catch (const std::out_of_range& e) {
-    EXPECT_NE(std::string(e.what()).find("Apply node that caused the error: "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("Apply node that caused the error: "), std::string::npos)
+        << e.what();
   }
 }
 
