@@ -17,6 +17,9 @@ struct Config {
   std::string optimizer = "fast_run";
   std::string optimizer_including, optimizer_excluding, optimizer_requiring;
   std::string device = "cpu";     // cpu | cuda | cuda:N (backend/device.h)
+  // A function compiled for a CUDA device runs the ops without a CUDA kernel
+  // on the CPU (with a warning) instead of failing to compile.
+  bool allow_cpu_fallback = false;
   bool profile = false;
   bool compute_test_value = false;
   std::string on_unused_input = "raise";

@@ -1,6 +1,7 @@
 // Bindings of the CUDA backend's availability queries (theon.cuda).
 #include "common.h"
 #include "theon/backend/cuda.h"
+#include "theon/backend/cuda_device.h"
 
 void init_cuda(nb::module_& m) {
   using namespace theon;
@@ -10,4 +11,7 @@ void init_cuda(nb::module_& m) {
   m.def("cuda_unavailable_reason", &cuda::unavailable_reason,
         "Why CUDA cannot be used here ('' when it can).");
   m.def("cuda_device_name", &cuda::device_name, nb::arg("i"), "The name of CUDA device i.");
+  m.def("cuda_set_emulation", &cuda::set_emulation, nb::arg("on"),
+        "Runs device cuda:0 on the host emulator instead of a GPU.");
+  m.def("cuda_emulation", &cuda::emulation, "True when cuda:0 runs on the host emulator.");
 }

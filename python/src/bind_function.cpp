@@ -98,6 +98,12 @@ void init_function(nb::module_& m) {
       .def("rewrite_seconds", [](const Function& f) { return f.rewrite_stats().seconds; })
       .def("rewrite_warnings", [](const Function& f) { return f.rewrite_stats().warnings; })
       .def_prop_ro("mode", [](const Function& f) { return f.mode(); })
+      .def_prop_ro("device", [](const Function& f) { return f.device().str(); })
+      .def("transfer_stats", [](const Function& f) {
+        TransferStats t = f.transfer_stats();
+        return std::make_tuple(t.uploads, t.downloads, t.upload_bytes, t.download_bytes);
+      })
+      .def("cpu_fallback_ops", &Function::cpu_fallback_ops)
       .def("nodes", [](const Function& f) {
         std::vector<std::string> r;
         for (auto* n : f.nodes()) r.push_back(n->op->name());

@@ -3,7 +3,7 @@ import contextlib
 
 from theon import _core
 
-_BOOL = {"profile"}
+_BOOL = {"profile", "allow_cpu_fallback"}
 _INT = {"num_threads"}
 
 
@@ -15,7 +15,7 @@ class _Config:
     """
 
     _names = ("floatX", "mode", "optimizer", "optimizer_including", "optimizer_excluding", "optimizer_requiring",
-              "device", "profile", "on_unused_input", "num_threads")
+              "device", "allow_cpu_fallback", "profile", "on_unused_input", "num_threads")
 
     def __getattr__(self, name):
         if name.startswith("_"):

@@ -60,9 +60,13 @@ Device function_device(const std::string& requested) {
     throw std::invalid_argument(std::string("[function] ") + e.what());
   }
   require_device(d, "function");
-  if (d.kind == Device::Kind::CUDA)
-    throw DeviceUnavailable("[function] device '" + d.str() + "' (" + cuda::device_name(d.index) +
-                            "): theon cannot run compiled graphs on CUDA yet; use device='cpu'");
+  if (d.kind == Device::Kind::CPU) return d;
+  try {
+    cuda::device_runtime(d.index);
+  } catch (const DeviceUnavailable& e) {
+    const std::string what = e.what();
+    throw DeviceUnavailable(what.rfind("[function]", 0) == 0 ? what : "[function] " + what);
+  }
   return d;
 }
 

@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "device_program.h"
+#include "theon/backend/cuda_codegen.h"
 #include "theon/backend/device.h"
 #include "theon/config.h"
 #include "theon/runtime/allocator.h"
@@ -58,10 +60,14 @@ struct DebugHistory : FgraphFeature {
 
 std::shared_ptr<Function> function(std::vector<In> inputs, std::vector<Var> outputs,
                                    FunctionOptions opt) {
-  function_device(opt.device);  // a device that cannot run the function fails here, naming why
+  const Device device = function_device(opt.device);  // a device that cannot run it fails here, naming why
   auto f = std::shared_ptr<Function>(new Function());
   f->name_ = opt.name;
+  f->device_ = device;
   ResolvedMode mode = resolve_mode(opt.mode);
+  // Device kernels never write into their inputs: the inplace variants of ops
+  // would only be other names for the same kernels.
+  if (device.kind == Device::Kind::CUDA && !mode.query.empty()) mode.query.exclude.insert("inplace");
   f->mode_ = mode.name;
   f->nan_guard_ = mode.nan_guard;
   f->allow_downcast_ = opt.allow_input_downcast;
@@ -234,7 +240,16 @@ std::shared_ptr<Function> function(std::vector<In> inputs, std::vector<Var> outp
   f->step_seconds_.assign(f->steps_.size(), 0.0);
   f->step_calls_.assign(f->steps_.size(), 0);
   f->step_kernel_.assign(f->steps_.size(), nullptr);
+  if (device.kind == Device::Kind::CUDA) f->device_program_ = std::make_shared<detail::DeviceProgram>(*f, device);
   return f;
+}
+
+TransferStats Function::transfer_stats() const {
+  return device_program_ ? device_program_->transfers() : TransferStats{};
+}
+
+std::vector<std::string> Function::cpu_fallback_ops() const {
+  return device_program_ ? device_program_->fallback_ops() : std::vector<std::string>{};
 }
 
 std::vector<Array> Function::operator()(const std::vector<Array>& args) {
@@ -273,12 +288,14 @@ std::vector<Array> Function::call(const std::vector<std::optional<Array>>& posit
     reset_peak_memory();
     base_bytes = memory_stats().in_use_bytes;
   }
-  std::vector<Array> values(num_slots_);
   std::vector<Array> arg_values(inputs_.size());  // kept to the end: outputs must not alias them
   for (size_t i = 0; i < inputs_.size(); ++i) {
     const In& in = inputs_[i];
+    if (args[i] && args[i]->on_device())
+      throw BadArgument(fname + ", " + input_desc(in, i) + ": expected a host array, got an array on cuda:" +
+                        std::to_string(args[i]->device()));
     if (args[i] && args[i]->defined() && fits_exactly(in.variable.type(), *args[i])) {
-      values[input_slots_[i]] = arg_values[i] = *args[i];  // the common case: nothing to check or convert
+      arg_values[i] = *args[i];  // the common case: nothing to check or convert
       continue;
     }
     std::string what = fname + ", " + input_desc(in, i);
@@ -286,49 +303,106 @@ std::vector<Array> Function::call(const std::vector<std::optional<Array>>& posit
       if (!in.value)
         throw BadArgument(fname + ": missing argument for " + input_desc(in, i) + " (expected " +
                           std::to_string(inputs_.size()) + " arguments)");
-      values[input_slots_[i]] = arg_values[i] = *in.value;
+      arg_values[i] = *in.value;
       continue;
     }
     if (!args[i]->defined()) throw BadArgument(what + ": value is undefined");
     try {
-      values[input_slots_[i]] = arg_values[i] =
-          in.variable.type().filter(*args[i], in.allow_downcast.value_or(allow_downcast_), what);
+      arg_values[i] = in.variable.type().filter(*args[i], in.allow_downcast.value_or(allow_downcast_), what);
     } catch (const std::invalid_argument& e) {
       throw BadArgument(e.what());
     }
   }
-  for (const auto& [s, v] : constant_slots_) values[s] = v;
+  // The shared values of this call (on the host and, for a device function,
+  // on the device), read once so that every step sees the same state.
+  std::vector<Array> shared_host(shared_slots_.size()), shared_device(shared_slots_.size());
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [s, v] : shared_slots_) values[s] = v->storage->value;
+    for (size_t j = 0; j < shared_slots_.size(); ++j) {
+      SharedStorage& st = *shared_slots_[j].second->storage;
+      if (!device_program_ || device_program_->shared_on_host(j)) shared_host[j] = st.host_value();
+      if (device_program_ && device_program_->shared_on_device(j)) {
+        bool uploaded = false;
+        shared_device[j] = st.device_value(device_.index, &uploaded);
+        if (uploaded) device_program_->count_upload(size_t(shared_device[j].size()) * shared_device[j].itemsize());
+      }
+    }
   }
-
-  if (lazy_) run_lazy(values);
-  else
-    for (size_t k = 0; k < steps_.size(); ++k) run_step(k, values, true);
+  auto fill = [&](detail::SlotValues& v) {
+    v.host.assign(size_t(num_slots_), Array());
+    for (size_t i = 0; i < inputs_.size(); ++i) v.host[size_t(input_slots_[i])] = arg_values[i];
+    if (device_program_) {
+      v.device.assign(size_t(num_slots_), Array());
+      device_program_->add_constants(v);
+    } else {
+      for (const auto& [s, c] : constant_slots_) v.host[size_t(s)] = c;
+    }
+    for (size_t j = 0; j < shared_slots_.size(); ++j) {
+      const size_t s = size_t(shared_slots_[j].first);
+      v.host[s] = shared_host[j];
+      if (device_program_) v.device[s] = shared_device[j];
+    }
+  };
+  detail::SlotValues values;
+  fill(values);
+  try {
+    run_program(values, false);
+  } catch (...) {
+    // A kernel queued before the failing step may still raise its flag: clear it for the next call.
+    if (device_program_) device_program_->runtime().take_error();
+    throw;
+  }
 
   // Returned arrays never alias inputs or shared state.
   auto detach = [&](const Array& a) {
     for (size_t i = 0; i < inputs_.size(); ++i)
       if (!inputs_[i].borrow && arg_values[i].defined() && a.shares_memory_with(arg_values[i]))
         return a.copy();
-    for (const auto& [s, v] : shared_slots_)
-      if (a.shares_memory_with(v->storage->value)) return a.copy();
+    for (const Array& v : shared_host)
+      if (a.shares_memory_with(v)) return a.copy();
     for (const auto& [s, v] : constant_slots_)
       if (a.shares_memory_with(v)) return a.copy();
     return a;
   };
   std::vector<Array> result;
-  for (int s : output_slots_) result.push_back(detach(values[s]));
+  for (int s : output_slots_) {
+    const Array& h = values.host[size_t(s)];
+    result.push_back(h.defined() ? detach(h) : device_program_->host(values, s));
+  }
+  if (device_program_) {
+    // The downloads above waited for the device: a kernel's error is known now.
+    if (int code = device_program_->runtime().take_error()) {
+      // Run the call again, waiting after each device step, to name the op.
+      detail::SlotValues again;
+      fill(again);
+      run_program(again, true);
+      device_program_->runtime().take_error();
+      cuda::throw_kernel_error(code, " (in a device kernel of " + fname + ")");
+    }
+  }
   if (debug_fn_) run_debug_checks(arg_values);
-  // All updates are computed; apply them together.
+  // All updates are computed; apply them together. A device function keeps
+  // them on the device (an update computed on the host stays there).
+  auto detach_device = [&](const Array& a) {
+    bool alias = false;
+    for (const Array& v : shared_device) alias |= a.shares_memory_with(v);
+    if (!alias) return a;
+    Array c = cuda::device_empty(device_program_->runtime(), a.dtype(), a.shape());
+    cuda::device_assign(c, a);
+    return c;
+  };
   std::vector<Array> new_values;
   for (size_t i = 0; i < updates_.size(); ++i) {
-    Array v = detach(values[update_slots_[i]]);
-    new_values.push_back(v);
+    const size_t s = size_t(update_slots_[i]);
+    if (device_program_ && values.device[s].defined()) new_values.push_back(detach_device(values.device[s]));
+    else new_values.push_back(detach(values.host[s]));
   }
   std::lock_guard<std::mutex> lock(mu_);
-  for (size_t i = 0; i < updates_.size(); ++i) updates_[i].first->storage->value = new_values[i];
+  for (size_t i = 0; i < updates_.size(); ++i) {
+    SharedStorage& st = *updates_[i].first->storage;
+    if (new_values[i].on_device()) st.set_device(new_values[i]);
+    else st.set_host(new_values[i]);
+  }
   if (profile_) {
     const size_t peak = memory_stats().peak_in_use_bytes;
     call_profile_.last_peak_bytes = peak > base_bytes ? peak - base_bytes : 0;
@@ -401,28 +475,49 @@ void Function::run_debug_checks(const std::vector<Array>& args) const {
   }
 }
 
+void Function::run_program(detail::SlotValues& values, bool checked) {
+  if (lazy_) run_lazy(values, checked);
+  else
+    for (size_t k = 0; k < steps_.size(); ++k) run_step(k, values, true, checked);
+}
+
 // Runs step k on the values of its input slots; `release` frees the slots
 // whose last reader it is (the eager schedule) and moves them into the op.
-void Function::run_step(size_t k, std::vector<Array>& values, bool release) {
+// A device function runs the step's device kernel, or perform() on the host
+// for a step placed there, each input copied to where the step reads it.
+void Function::run_step(size_t k, detail::SlotValues& values, bool release, bool checked) {
   const Step& st = steps_[k];
+  detail::DeviceProgram* dp = device_program_.get();
+  const cuda::DeviceKernel* kernel = dp ? dp->kernel(k) : nullptr;
   std::vector<Array> ins, outs(st.out_slots.size());
   ins.reserve(st.in_slots.size());
-  for (size_t i = 0; i < st.in_slots.size(); ++i)
-    ins.push_back(release && st.move_in[i] ? std::move(values[st.in_slots[i]]) : values[st.in_slots[i]]);
+  for (size_t i = 0; i < st.in_slots.size(); ++i) {
+    const int s = st.in_slots[i];
+    if (dp) ins.push_back(dp->input(k, i, s, values));
+    else ins.push_back(release && st.move_in[i] ? std::move(values.host[size_t(s)]) : values.host[size_t(s)]);
+  }
   auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   try {
-    st.node->op->perform(ins, outs);
+    if (kernel) {
+      kernel->run(dp->runtime(), *st.node, ins, outs);
+      if (checked)
+        if (int code = dp->runtime().take_error()) cuda::throw_kernel_error(code);
+    } else {
+      st.node->op->perform(ins, outs);
+    }
   } catch (...) {
     rethrow_with_node(st.node);
   }
   if (profile_) {
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const char* kernel = take_kernel_note();
+    const char* note = take_kernel_note();
+    if (!note && kernel) note = kernel->name;
     std::lock_guard<std::mutex> lock(mu_);
     step_seconds_[k] += dt;
     ++step_calls_[k];
-    if (kernel) step_kernel_[k] = kernel;
+    if (note) step_kernel_[k] = note;
   }
+  ins.clear();
   for (size_t i = 0; i < outs.size(); ++i) {
     const TensorType& t = st.node->outputs[i].type;
     if (!outs[i].defined() || outs[i].dtype() != t.dtype || outs[i].ndim() != t.ndim())
@@ -431,17 +526,26 @@ void Function::run_step(size_t k, std::vector<Array>& values, bool release) {
                                                       std::to_string(outs[i].ndim())
                                                 : std::string("nothing")) +
                              " for output type " + t.str());
-    if (nan_guard_) check_finite(st.node, int(i), outs[i]);
-    values[st.out_slots[i]] = std::move(outs[i]);
+    if (nan_guard_) check_finite(st.node, int(i), outs[i].on_device() ? cuda::to_host(outs[i]) : outs[i]);
+    const size_t s = size_t(st.out_slots[i]);
+    if (outs[i].on_device()) {
+      values.device[s] = std::move(outs[i]);
+    } else {
+      values.host[s] = std::move(outs[i]);
+      if (dp) values.device[s] = Array();
+    }
   }
   if (release)
-    for (int s : st.release) values[s] = Array();
+    for (int s : st.release) {
+      values.host[size_t(s)] = Array();
+      if (dp) values.device[size_t(s)] = Array();
+    }
 }
 
 // The lazy schedule (graphs with ifelse): computes what the outputs demand,
 // depth first with an explicit stack; an IfElse node asks for its condition,
 // then only for the branch it takes. Values live until the call ends.
-void Function::run_lazy(std::vector<Array>& values) {
+void Function::run_lazy(detail::SlotValues& values, bool checked) {
   std::vector<char> done(steps_.size(), 0);
   std::vector<int> stack;
   std::vector<int> roots(output_slots_.begin(), output_slots_.end());
@@ -462,15 +566,20 @@ void Function::run_lazy(std::vector<Array>& values) {
         int cond = st.in_slots[0];
         if (!ready(cond)) needed.push_back(cond);
         else {
-          bool take_then = values[cond].item_double() != 0.0;
+          const Array& c = device_program_ ? device_program_->host(values, cond) : values.host[size_t(cond)];
+          bool take_then = c.item_double() != 0.0;
           int n = ie->n_outs();
           for (int i = 0; i < n; ++i) {
             int s = st.in_slots[size_t(take_then ? 1 + i : 1 + n + i)];
             if (!ready(s)) needed.push_back(s);
           }
           if (needed.empty()) {
-            for (int i = 0; i < n; ++i)
-              values[st.out_slots[size_t(i)]] = values[st.in_slots[size_t(take_then ? 1 + i : 1 + n + i)]];
+            for (int i = 0; i < n; ++i) {
+              const size_t from = size_t(st.in_slots[size_t(take_then ? 1 + i : 1 + n + i)]);
+              const size_t to = size_t(st.out_slots[size_t(i)]);
+              values.host[to] = values.host[from];
+              if (device_program_) values.device[to] = values.device[from];
+            }
             if (profile_) {
               std::lock_guard<std::mutex> lock(mu_);
               ++step_calls_[size_t(k)];
@@ -485,7 +594,7 @@ void Function::run_lazy(std::vector<Array>& values) {
           if (!ready(s)) needed.push_back(s);
       }
       if (needed.empty()) {
-        run_step(size_t(k), values, false);
+        run_step(size_t(k), values, false, checked);
         done[k] = 1;
         stack.pop_back();
       } else {

@@ -2,7 +2,52 @@
 
 #include <stdexcept>
 
+#include "theon/backend/cuda_device.h"
+
 namespace theon {
+
+Array SharedStorage::host_value() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!host_.defined()) host_ = cuda::to_host(device_);
+  return host_;
+}
+
+Array SharedStorage::device_value(int device, bool* uploaded) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (uploaded) *uploaded = false;
+  if (device_.defined() && device_.device() == device) return device_;
+  if (!host_.defined()) host_ = cuda::to_host(device_);
+  device_ = cuda::to_device(host_, cuda::device_runtime(device));
+  if (uploaded) *uploaded = true;
+  return device_;
+}
+
+void SharedStorage::set_host(Array value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  host_ = std::move(value);
+  device_ = Array();
+}
+
+void SharedStorage::set_device(Array value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  device_ = std::move(value);
+  host_ = Array();
+}
+
+bool SharedStorage::host_stale() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !host_.defined();
+}
+
+Array SharedStorage::host_copy() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return host_;
+}
+
+Array SharedStorage::device_copy() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return device_;
+}
 
 static const Var& check_shared(const Var& v, const char* who) {
   if (!v.defined() || !v.is_shared())
@@ -16,14 +61,13 @@ Var shared(const Array& value, std::string name, bool borrow) {
   n->type = TensorType(value.dtype(), std::vector<int64_t>(value.ndim(), kUnknownDim));
   n->name = std::move(name);
   n->kind = VarKind::Shared;
-  n->storage = std::make_shared<SharedStorage>();
-  n->storage->value = borrow ? value : value.copy();
+  n->storage = std::make_shared<SharedStorage>(borrow ? value : value.copy());
   n->id = next_variable_id();
   return Var(n);
 }
 
 Array get_value(const Var& v, bool borrow) {
-  const Array& a = check_shared(v, "get_value")->storage->value;
+  Array a = check_shared(v, "get_value")->storage->host_value();
   return borrow ? a : a.copy();
 }
 
@@ -31,7 +75,7 @@ void set_value(const Var& v, const Array& value, bool borrow) {
   check_shared(v, "set_value");
   std::string what = "set_value of shared variable '" + v.str() + "'";
   Array a = v.type().filter(value, false, what);
-  v->storage->value = (borrow || a.buffer() != value.buffer()) ? a : a.copy();
+  v->storage->set_host((borrow || a.buffer() != value.buffer()) ? a : a.copy());
 }
 
 void set_default_update(const Var& v, const Var& update, bool weak) {

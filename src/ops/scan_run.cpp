@@ -168,7 +168,7 @@ void Scan::perform(const std::vector<Array>& ins, std::vector<Array>& outs) cons
 
   std::vector<Array> vals(size_t(P->num_slots));
   for (const auto& [s, v] : P->constants) vals[size_t(s)] = v;
-  for (const auto& [s, v] : P->shared) vals[size_t(s)] = v->storage->value;
+  for (const auto& [s, v] : P->shared) vals[size_t(s)] = v->storage->host_value();
   size_t nonseq0 = size_t(I.n_inner_seq_inputs() + I.n_inner_rec_inputs());
   for (int m = 0; m < I.n_nonseq; ++m)
     vals[size_t(P->input_slots[nonseq0 + size_t(m)])] = ins[size_t(I.first_outer_nonseq() + m)];

@@ -47,6 +47,8 @@ void Config::set(const std::string& key, const std::string& value) {
       throw std::invalid_argument(std::string("config.") + e.what());
     }
     device = value;
+  } else if (key == "allow_cpu_fallback") {
+    allow_cpu_fallback = parse_bool(key, value);
   } else if (key == "profile") {
     profile = parse_bool(key, value);
   } else if (key == "compute_test_value") {
@@ -79,6 +81,7 @@ std::string Config::get(const std::string& key) const {
   if (key == "optimizer_including") return optimizer_including;
   if (key == "optimizer_excluding") return optimizer_excluding;
   if (key == "optimizer_requiring") return optimizer_requiring;
+  if (key == "allow_cpu_fallback") return allow_cpu_fallback ? "True" : "False";
   if (key == "profile") return profile ? "True" : "False";
   if (key == "on_unused_input") return on_unused_input;
   if (key == "num_threads") return std::to_string(num_threads);

@@ -32,7 +32,7 @@ def test_theon_flags_device_reaches_config():
     assert bad.returncode != 0 and "cuda:zero" in bad.stderr
 
 
-@pytest.mark.skipif(theon.cuda.is_available(), reason="a GPU is available")
+@pytest.mark.skipif(theon.cuda.is_available() or theon.cuda.emulation(), reason="a GPU (or the emulator) is available")
 def test_function_for_cuda_without_gpu_raises_naming_the_problem():
     x = T.vector("x")
     with pytest.raises(RuntimeError, match="device 'cuda:0' is not usable") as e:

@@ -39,10 +39,8 @@ void require_device(const Device& device, const std::string& who);
 
 // The device function() compiles for: `requested`, or config().device when
 // it is empty. Throws std::invalid_argument for a malformed name and
-// DeviceUnavailable when the device cannot run the function: a CUDA device
-// that is not usable here (see require_device), and, for now, any CUDA
-// device, since compiled graphs do not yet run on the GPU (the backend has
-// its kernels, allocator and library wrappers; the executor is to come).
+// DeviceUnavailable when a CUDA device is not usable here (see
+// require_device; under emulation, cuda_device.h, cuda:0 is always usable).
 Device function_device(const std::string& requested);
 
 }  // namespace theon

@@ -6,6 +6,13 @@
 // (arity, dtype with safe casts only, rank, static shape), runs the program,
 // then applies `updates` to shared variables all together — a call that fails
 // leaves every shared variable as it was.
+//
+// For a CUDA device (FunctionOptions::device, config().device) the ops run
+// through their device kernels on that device: arguments are uploaded where a
+// device op first reads them, values stay on the device between device ops,
+// outputs are downloaded at the end of the call (its only wait for the
+// device), and the shared variables the function uses live on the device
+// (graph/shared.h). docs/ARCHITECTURE.md describes placement and fallback.
 #pragma once
 #include <chrono>
 #include <map>
@@ -16,10 +23,16 @@
 #include <string>
 #include <vector>
 
+#include "theon/backend/device.h"
 #include "theon/compile/mode.h"
 #include "theon/graph/node.h"
 
 namespace theon {
+
+namespace detail {
+class DeviceProgram;
+struct SlotValues;
+}  // namespace detail
 
 // A function input with Theano's In options.
 struct In {
@@ -86,6 +99,14 @@ struct CallProfile {
   size_t last_peak_bytes = 0;     // the same for the last call
 };
 
+// Host <-> device copies of a function compiled for a CUDA device, all calls
+// so far: arguments and values crossing between device ops and ops run on the
+// CPU, outputs, and first device uses of shared variables.
+struct TransferStats {
+  int64_t uploads = 0, downloads = 0;
+  int64_t upload_bytes = 0, download_bytes = 0;
+};
+
 // DebugMode: one replacement the optimizer made, re-checked on every call.
 struct RewriteCheck {
   std::string rewrite;
@@ -120,9 +141,16 @@ class Function {
   std::vector<OpProfile> profile() const;
   CallProfile call_profile() const;
   std::string profile_summary() const;
+  // The device it runs on ("cpu" or "cuda:N").
+  const Device& device() const { return device_; }
+  // Its host <-> device copies (all zero for a CPU function).
+  TransferStats transfer_stats() const;
+  // The ops of a CUDA function that run on the CPU (config().allow_cpu_fallback).
+  std::vector<std::string> cpu_fallback_ops() const;
 
  private:
   friend std::shared_ptr<Function> function(std::vector<In>, std::vector<Var>, FunctionOptions);
+  friend class detail::DeviceProgram;
   struct Step {
     ApplyNode* node;
     std::vector<int> in_slots, out_slots;
@@ -130,8 +158,10 @@ class Function {
     std::vector<bool> move_in;  // per input: this step is the slot's only and last reader
   };
   void run_debug_checks(const std::vector<Array>& args) const;
-  void run_step(size_t k, std::vector<Array>& values, bool release);
-  void run_lazy(std::vector<Array>& values);
+  // `checked`: wait for each device step and raise its kernel error, naming it.
+  void run_step(size_t k, detail::SlotValues& values, bool release, bool checked);
+  void run_lazy(detail::SlotValues& values, bool checked);
+  void run_program(detail::SlotValues& values, bool checked);
   void check_finite(const ApplyNode* node, int output, const Array& value) const;
   std::vector<In> inputs_;
   std::vector<Var> outputs_;
@@ -157,6 +187,8 @@ class Function {
   bool nan_guard_ = false;
   std::vector<RewriteCheck> debug_checks_;
   std::shared_ptr<Function> debug_fn_;  // evaluates every before/after pair, unoptimized
+  Device device_;
+  std::shared_ptr<detail::DeviceProgram> device_program_;  // null for the CPU
 };
 
 std::shared_ptr<Function> function(std::vector<In> inputs, std::vector<Var> outputs,

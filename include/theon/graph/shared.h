@@ -4,13 +4,41 @@
 // that compiled functions read and (through `updates`) write. Its static
 // shape is unknown in every dimension, as in Theano, so set_value may change
 // the shape but not the dtype or rank.
+//
+// A function compiled for a CUDA device keeps the variables it uses on that
+// device: the storage then holds a device copy, uploaded on first use, which
+// the function's updates replace (the host copy goes stale). Reading the value
+// on the host (get_value, a CPU function) downloads it once; set_value
+// replaces the host copy and drops the device one.
 #pragma once
+#include <mutex>
+
 #include "theon/graph/node.h"
 
 namespace theon {
 
 struct SharedStorage {
-  Array value;
+ public:
+  explicit SharedStorage(Array host) : host_(std::move(host)) {}
+  // The value on the host, downloaded first when the device copy is newer.
+  Array host_value();
+  // The value on CUDA device `device`, uploaded first when there is no copy
+  // there (a copy on another device is downloaded through the host);
+  // `uploaded` (if given) says whether it was.
+  Array device_value(int device, bool* uploaded = nullptr);
+  // Replaces the value by a host array (drops the device copy).
+  void set_host(Array value);
+  // Replaces the value by a device array (the host copy becomes stale).
+  void set_device(Array value);
+  // True when the newest value is on a device and the host copy is stale.
+  bool host_stale() const;
+  // The copies as they are, without transfers (either may be undefined).
+  Array host_copy() const;
+  Array device_copy() const;
+
+ private:
+  mutable std::mutex mu_;
+  Array host_, device_;  // host_ is undefined while stale
 };
 
 // Creates a shared variable. Without `borrow` the value is copied, so later

@@ -114,6 +114,21 @@ class Function:
         """The compiled (optimized) graph as text."""
         return self._core.debugprint(print_type, depth, ids)
 
+    @property
+    def device(self):
+        """The device it runs on: 'cpu' or 'cuda:N'."""
+        return self._core.device
+
+    def transfer_stats(self):
+        """Host <-> device copies of a CUDA function, all calls so far:
+        ``{'uploads', 'downloads', 'upload_bytes', 'download_bytes'}`` (zeros on the CPU)."""
+        u, d, ub, db = self._core.transfer_stats()
+        return {"uploads": u, "downloads": d, "upload_bytes": ub, "download_bytes": db}
+
+    def cpu_fallback_ops(self):
+        """The ops of a CUDA function that run on the CPU (``config.allow_cpu_fallback``)."""
+        return list(self._core.cpu_fallback_ops())
+
     def __call__(self, *args, **kwargs):
         out = self._core(*args, **kwargs)
         return out[0] if self._single else out
@@ -158,7 +173,11 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
     DebugMode, NanGuardMode; default config.mode). ``no_default_updates=True``
     ignores the default updates of shared variables (e.g. random streams).
     ``device`` ('cpu', 'cuda', 'cuda:N'; default config.device) is where it
-    runs; a device that cannot be used here raises, naming why.
+    runs; a device that cannot be used here raises, naming why. On a CUDA
+    device every op runs through its CUDA kernel, values stay on the device
+    between ops and shared variables live there (``get_value`` still returns
+    NumPy); an op without a CUDA kernel raises at compile time, or runs on
+    the CPU with a warning when ``config.allow_cpu_fallback`` is set.
     """
     if not isinstance(inputs, (list, tuple)):
         raise TypeError("function: inputs must be a list or tuple of Variables or In instances")
