@@ -242,8 +242,6 @@ const Composite* fused_composite(const Case& c, std::shared_ptr<Function>& f,
 // Cases whose graph has an op without a CUDA kernel yet, with that op (as
 // the compile error names it). Remove a case when its kernels land.
 const std::map<std::string, std::string> kCudaExpectedMissing = {
-    {"matrix_inverse_float64", "matrix_inverse"},
-    {"sort_argsort_float32", "Sort"},
 };
 
 // Runs cuda:0 on the emulator where no GPU can be used, for one scope.

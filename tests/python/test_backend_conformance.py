@@ -43,8 +43,6 @@ CASES = _cases()
 # Cases whose graph has an op without a CUDA kernel yet, with that op as the
 # compile error names it. Remove a case when its kernels land.
 CUDA_EXPECTED_MISSING = {
-    "matrix_inverse_float64": "matrix_inverse",
-    "sort_float64": "Sort",
 }
 
 
