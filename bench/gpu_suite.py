@@ -43,6 +43,7 @@ args = parser.parse_args()
 import numpy as np  # noqa: E402
 
 import theon  # noqa: E402
+import theon.cuda  # noqa: E402
 import theon.tensor as T  # noqa: E402
 from theon import nn  # noqa: E402
 
