@@ -20,6 +20,11 @@ struct Config {
   // A function compiled for a CUDA device runs the ops without a CUDA kernel
   // on the CPU (with a warning) instead of failing to compile.
   bool allow_cpu_fallback = false;
+  // float32 products and convolutions on a CUDA device (as PyTorch's
+  // set_float32_matmul_precision): "highest" exact float32 (the CPU's
+  // precision), "high" TF32 tensor cores (10-bit mantissa inputs, float32
+  // accumulation), "medium" bfloat16 tensor cores. The CPU ignores it.
+  std::string float32_matmul_precision = "highest";
   bool profile = false;
   bool compute_test_value = false;
   std::string on_unused_input = "raise";

@@ -15,7 +15,8 @@ class _Config:
     """
 
     _names = ("floatX", "mode", "optimizer", "optimizer_including", "optimizer_excluding", "optimizer_requiring",
-              "device", "allow_cpu_fallback", "profile", "on_unused_input", "num_threads")
+              "device", "allow_cpu_fallback", "float32_matmul_precision", "profile", "on_unused_input",
+              "num_threads")
 
     def __getattr__(self, name):
         if name.startswith("_"):

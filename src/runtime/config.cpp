@@ -49,6 +49,11 @@ void Config::set(const std::string& key, const std::string& value) {
     device = value;
   } else if (key == "allow_cpu_fallback") {
     allow_cpu_fallback = parse_bool(key, value);
+  } else if (key == "float32_matmul_precision") {
+    if (value != "highest" && value != "high" && value != "medium")
+      throw std::invalid_argument(
+          "config.float32_matmul_precision: expected highest, high or medium, got '" + value + "'");
+    float32_matmul_precision = value;
   } else if (key == "profile") {
     profile = parse_bool(key, value);
   } else if (key == "compute_test_value") {
@@ -82,6 +87,7 @@ std::string Config::get(const std::string& key) const {
   if (key == "optimizer_excluding") return optimizer_excluding;
   if (key == "optimizer_requiring") return optimizer_requiring;
   if (key == "allow_cpu_fallback") return allow_cpu_fallback ? "True" : "False";
+  if (key == "float32_matmul_precision") return float32_matmul_precision;
   if (key == "profile") return profile ? "True" : "False";
   if (key == "on_unused_input") return on_unused_input;
   if (key == "num_threads") return std::to_string(num_threads);

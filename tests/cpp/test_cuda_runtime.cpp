@@ -16,6 +16,7 @@
 #include <random>
 
 #include "../../src/backend/cuda/common/runtimes.h"
+#include "theon/config.h"
 #include "../../src/backend/cuda/emulator/host_compiler.h"
 #include "cuda_kernel_test_util.h"
 #include "cuda_test_programs.h"
@@ -555,11 +556,15 @@ TEST(CudaRuntimeNvrtc, TheCopyKernelsAndTheTestKernelCompileForSm90) {
   EXPECT_NO_THROW(cuda::compile_kernel(kAtomicsSource, "sm_90"));
 }
 
-TEST(CudaRuntimeSelect, Tf32IsOffByDefaultAndSwitchable) {
-  EXPECT_FALSE(cuda::allow_tf32());
-  cuda::set_allow_tf32(true);
-  EXPECT_TRUE(cuda::allow_tf32());
-  cuda::set_allow_tf32(false);
+TEST(CudaRuntimeSelect, Float32PrecisionIsExactByDefaultAndFollowsTheConfig) {
+  EXPECT_EQ(cuda::float32_math_mode(), cuda::MathMode::exact);
+  config().set("float32_matmul_precision", "high");
+  EXPECT_EQ(cuda::float32_math_mode(), cuda::MathMode::tf32);
+  config().set("float32_matmul_precision", "medium");
+  EXPECT_EQ(cuda::float32_math_mode(), cuda::MathMode::bf16);
+  EXPECT_THROW(config().set("float32_matmul_precision", "low"), std::invalid_argument);
+  config().set("float32_matmul_precision", "highest");
+  EXPECT_EQ(cuda::float32_math_mode(), cuda::MathMode::exact);
 }
 
 TEST(CudaRuntimeSelect, WithoutEmulationOrGpuDeviceZeroIsUnavailable) {

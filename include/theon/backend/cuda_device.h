@@ -123,10 +123,10 @@ void set_emulation(bool on);
 // True when set_emulation(true) was called or THEON_CUDA_EMULATOR=1 is set.
 bool emulation();
 
-// float32 products on tensor cores (TF32) in gemm and convolution: off by
-// default (exact float32, as on the CPU); Python: theon.config.cuda_allow_tf32.
-void set_allow_tf32(bool on);
-bool allow_tf32();
+// How float32 gemm and convolution may use tensor cores, from
+// config().float32_matmul_precision: exact by default (as on the CPU),
+// TF32 for "high", bfloat16 for "medium".
+MathMode float32_math_mode();
 
 // ---- Arrays on the device ----------------------------------------------------
 

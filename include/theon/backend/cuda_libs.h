@@ -13,8 +13,9 @@
 namespace theon::cuda {
 
 // How float32 products may use tensor cores (Theano had no such switch;
-// PyTorch's allow_tf32): exact float32 by default.
-enum class MathMode { exact, tf32 };
+// config().float32_matmul_precision picks one, as PyTorch's
+// set_float32_matmul_precision): exact float32 by default, TF32 or bfloat16.
+enum class MathMode { exact, tf32, bf16 };
 
 // C = alpha * op(A) @ op(B) + beta * C, row-major, op = transpose when
 // trans_x: C is m x n, op(A) m x k, op(B) k x n; ld* are row strides in

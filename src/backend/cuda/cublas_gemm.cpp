@@ -41,7 +41,8 @@ cublasHandle_t handle(int device) {
 }
 
 // The cuBLAS data and compute types of a gemm in `dtype` (float16 / bfloat16
-// accumulate in float32; float32 on TF32 tensor cores only with MathMode::tf32).
+// accumulate in float32; float32 on TF32 / bfloat16 tensor cores only with
+// MathMode::tf32 / bf16).
 struct GemmTypes {
   cudaDataType_t type;
   cublasComputeType_t compute;
@@ -54,8 +55,9 @@ GemmTypes gemm_types(DType dtype, MathMode mode, const char* who) {
     case DType::BFloat16:
       return {CUDA_R_16BF, CUBLAS_COMPUTE_32F};
     case DType::Float32:
-      return {CUDA_R_32F,
-              mode == MathMode::tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F};
+      return {CUDA_R_32F, mode == MathMode::tf32   ? CUBLAS_COMPUTE_32F_FAST_TF32
+                          : mode == MathMode::bf16 ? CUBLAS_COMPUTE_32F_FAST_16BF
+                                                   : CUBLAS_COMPUTE_32F};
     case DType::Float64:
       return {CUDA_R_64F, CUBLAS_COMPUTE_64F};
     default:

@@ -122,11 +122,14 @@ void setup(Call& call, int device, const Conv2dShape& sh, DType dtype, MathMode 
         "cudnnSetConvolution2dDescriptor");
   check(cudnnSetConvolutionGroupCount(d.conv, narrow(sh.groups, "groups")),
         "cudnnSetConvolutionGroupCount");
-  // Tensor cores for 16-bit data; for float32 only when TF32 is allowed (FMA math is exact).
+  // Tensor cores for 16-bit data; for float32 only when the precision policy
+  // allows TF32 (default math) or conversion to 16 bits (FMA math is exact).
+  const bool f32 = dtype == DType::Float32;
   const cudnnMathType_t math =
-      dtype == DType::Float16 || dtype == DType::BFloat16  ? CUDNN_TENSOR_OP_MATH
-      : dtype == DType::Float32 && mode == MathMode::exact ? CUDNN_FMA_MATH
-                                                           : CUDNN_DEFAULT_MATH;
+      dtype == DType::Float16 || dtype == DType::BFloat16 ? CUDNN_TENSOR_OP_MATH
+      : f32 && mode == MathMode::exact                    ? CUDNN_FMA_MATH
+      : f32 && mode == MathMode::bf16                     ? CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION
+                                                          : CUDNN_DEFAULT_MATH;
   check(cudnnSetConvolutionMathType(d.conv, math), "cudnnSetConvolutionMathType");
   check(
       cudnnSetTensor4dDescriptor(d.y, CUDNN_TENSOR_NCHW, type, narrow(sh.n, "n"), narrow(sh.k, "k"),

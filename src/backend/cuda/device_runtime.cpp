@@ -27,7 +27,7 @@ namespace theon::cuda {
 namespace {
 
 MathMode math_mode() {
-  return allow_tf32() ? MathMode::tf32 : MathMode::exact;
+  return float32_math_mode();
 }
 
 class GpuRuntime final : public DeviceRuntime {

@@ -5,13 +5,13 @@
 
 #include "runtimes.h"
 #include "theon/backend/device.h"
+#include "theon/config.h"
 
 namespace theon::cuda {
 
 namespace {
 
 std::atomic<int> emulation_set{-1};  // -1: as the environment says
-std::atomic<bool> tf32{false};
 
 bool emulation_from_env() {
   static const bool on = [] {
@@ -32,12 +32,9 @@ bool emulation() {
   return s < 0 ? emulation_from_env() : s == 1;
 }
 
-void set_allow_tf32(bool on) {
-  tf32 = on;
-}
-
-bool allow_tf32() {
-  return tf32.load();
+MathMode float32_math_mode() {
+  const std::string& p = config().float32_matmul_precision;
+  return p == "high" ? MathMode::tf32 : p == "medium" ? MathMode::bf16 : MathMode::exact;
 }
 
 DeviceRuntime& device_runtime(int index) {
