@@ -16,11 +16,11 @@
 #include <random>
 
 #include "../../src/backend/cuda/common/runtimes.h"
-#include "theon/config.h"
 #include "../../src/backend/cuda/emulator/host_compiler.h"
 #include "cuda_kernel_test_util.h"
 #include "cuda_test_programs.h"
 #include "theon/backend/device.h"
+#include "theon/config.h"
 
 namespace theon::testing {
 namespace {

@@ -14,7 +14,8 @@ std::vector<DeviceKernel> nnet_kernels();      // softmax family, cross-entropy
 std::vector<DeviceKernel> blas_kernels();      // dot, gemm, gemv, batched_dot (cuBLAS)
 std::vector<DeviceKernel> conv_kernels();      // conv2d and its gradients, pooling (cuDNN)
 std::vector<DeviceKernel> random_kernels();    // Philox random streams
-std::vector<DeviceKernel> linalg_kernels();    // inverse, det, cholesky, solve, eigh, qr, svd, pinv (cuSOLVER)
-const KernelProgram& linalg_program();         // linalg.cpp's small kernels (for NVRTC tests)
+std::vector<DeviceKernel>
+linalg_kernels();  // inverse, det, cholesky, solve, eigh, qr, svd, pinv (cuSOLVER)
+const KernelProgram& linalg_program();  // linalg.cpp's small kernels (for NVRTC tests)
 
 }  // namespace theon::cuda::kernels
