@@ -2,14 +2,16 @@
 //
 // Memory comes from the caching device allocator (cuda_memory.h); every
 // copy, kernel and library call goes on the device's one stream. Uploads
-// and downloads go through copy_to_device / copy_to_host, which wait for
-// the copy (pageable host memory must not be reused before the copy is
-// done); pinned staging buffers to overlap transfers are left for later.
+// go through a ring of pinned staging blocks (PinnedStaging below) and do
+// not wait, so they overlap the kernels queued before them; downloads wait
+// for their copy (the caller reads the result at once).
 // Kernel programs are compiled by NVRTC for the device's architecture
 // (through the memory and disk caches) and loaded once per image and device.
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,13 +32,73 @@ MathMode math_mode() {
   return float32_math_mode();
 }
 
+// Host -> device copies through page-locked memory: the host data is copied
+// into a staging block at memory speed, the DMA from the block is queued on
+// the stream and an event recorded after it, and the call returns at once
+// (the caller may reuse its memory). A block is reused once its event has
+// completed; large uploads stream through the ring block by block.
+class PinnedStaging {
+ public:
+  static constexpr size_t kBlockBytes = size_t(4) << 20;
+  static constexpr size_t kBlocks = 4;
+
+  explicit PinnedStaging(int device) : device_(device) {}
+  ~PinnedStaging() {
+    for (Block& b : blocks_) {
+      if (b.event) cudaEventDestroy(b.event);
+      pinned_free(b.data);
+    }
+  }
+  PinnedStaging(const PinnedStaging&) = delete;
+  PinnedStaging& operator=(const PinnedStaging&) = delete;
+
+  void upload(void* dst, const void* src, size_t nbytes, cudaStream_t stream) {
+    std::lock_guard<std::mutex> lock(mu_);
+    detail::check(cudaSetDevice(device_), "cudaSetDevice");
+    auto* d = static_cast<char*>(dst);
+    const auto* h = static_cast<const char*>(src);
+    for (size_t off = 0; off < nbytes; off += kBlockBytes) {
+      const size_t len = std::min(kBlockBytes, nbytes - off);
+      Block& b = next_block();
+      std::memcpy(b.data, h + off, len);
+      detail::check(cudaMemcpyAsync(d + off, b.data, len, cudaMemcpyHostToDevice, stream),
+                    "cudaMemcpyAsync");
+      detail::check(cudaEventRecord(b.event, stream), "cudaEventRecord");
+    }
+  }
+
+ private:
+  struct Block {
+    void* data = nullptr;
+    cudaEvent_t event = nullptr;
+  };
+  Block& next_block() {
+    Block& b = blocks_[cursor_];
+    cursor_ = (cursor_ + 1) % kBlocks;
+    if (!b.data) {
+      b.data = pinned_alloc(kBlockBytes);
+      detail::check(cudaEventCreateWithFlags(&b.event, cudaEventDisableTiming),
+                    "cudaEventCreateWithFlags");
+    } else {
+      detail::check(cudaEventSynchronize(b.event), "cudaEventSynchronize");  // its copy is done
+    }
+    return b;
+  }
+
+  int device_;
+  std::mutex mu_;
+  std::array<Block, kBlocks> blocks_{};
+  size_t cursor_ = 0;
+};
+
 class GpuRuntime final : public DeviceRuntime {
  public:
   explicit GpuRuntime(int index)
       : index_(index),
         name_(device_name(index)),
         arch_("sm_" + std::to_string(compute_capability(index))),
-        sm_count_(detail::multiprocessor_count(index)) {
+        sm_count_(detail::multiprocessor_count(index)),
+        staging_(index) {
     flag_ = allocate(sizeof(int));
     zero(flag_->data, sizeof(int));
   }
@@ -57,7 +119,7 @@ class GpuRuntime final : public DeviceRuntime {
     return b;
   }
   void upload(void* dst, const void* src, size_t nbytes) override {
-    if (nbytes) copy_to_device(dst, src, nbytes, index_);
+    if (nbytes) staging_.upload(dst, src, nbytes, stream());
   }
   void download(void* dst, const void* src, size_t nbytes) override {
     if (nbytes) copy_to_host(dst, src, nbytes, index_);
@@ -134,6 +196,7 @@ class GpuRuntime final : public DeviceRuntime {
   int index_;
   std::string name_, arch_;
   int sm_count_;
+  PinnedStaging staging_;
   std::shared_ptr<Buffer> flag_;
 };
 
