@@ -32,11 +32,13 @@ from PyPI); a peer that cannot be imported is reported "not available".
 """
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _report import count_label, load_average, machine_info, ratio_table, replace_section  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(ROOT, "docs", "BENCHMARKS.md")
@@ -244,7 +246,7 @@ def case_elementwise(mods, sz):
     dst = np.empty_like(src)
     fns["bandwidth"] = lambda: np.copyto(dst, src)
     med = interleaved(fns, sz["reps"] or REPS["elementwise"])
-    return [("elementwise", "fused sigmoid(a*b+c)*tanh(a)+exp(-b*b), %s float32" % _count(n), k, v, "s")
+    return [("elementwise", "fused sigmoid(a*b+c)*tanh(a)+exp(-b*b), %s float32" % count_label(n), k, v, "s")
             for k, v in med.items()]
 
 
@@ -567,7 +569,7 @@ def case_small(mods, sz):
     calls = sz["small_calls"]
     reps = sz["reps"] or REPS["small"]
     med = interleaved(fns, reps, inner=calls)
-    return [("small", "10-node scalar/vector graph, per call (%s calls each)" % _count(calls * reps), k, t, "s")
+    return [("small", "10-node scalar/vector graph, per call (%s calls each)" % count_label(calls * reps), k, t, "s")
             for k, t in med.items()]
 
 
@@ -662,52 +664,8 @@ def case_memory(systems, sz, quick, threads):
 # ---------------------------------------------------------------- report
 
 
-def _count(n):
-    for unit, div in (("M", 1_000_000), ("k", 1_000)):
-        if n >= div and n % (div // 10) == 0:
-            return ("%g" % (n / div)) + unit
-    return str(n)
-
-
-def _fmt(v, unit):
-    if v is None:
-        return "not available"
-    if unit == "MB":
-        return "%.0f MB" % v
-    if v >= 1:
-        return "%.2f s" % v
-    if v >= 1e-3:
-        return "%.2f ms" % (v * 1e3)
-    return "%.2f us" % (v * 1e6)
-
-
 def make_table(rows):
-    """rows: (case, label, system, value or None, unit or why-not). Returns (markdown, misses)."""
-    theon_val = {(r[0], r[1]): r[3] for r in rows if r[2] == "theon"}
-    out = ["| case | system | median | spread | theon / system | target | met? |",
-           "|---|---|---:|---:|---:|---:|---|"]
-    misses = []
-    for case, label, system, v, unit in rows:
-        t = theon_val.get((case, label))
-        ratio = None if (system == "theon" or v is None or t is None or not v) else t / v
-        target = TARGETS.get((case, system))
-        if case == "memory" and "above import" in label:
-            target = None
-        met = ""
-        if target is not None:
-            if ratio is None:
-                met = "not measured"
-            else:
-                met = "met" if ratio <= target else "**missed**"
-                if ratio > target:
-                    misses.append((case, label, system, ratio, target))
-        median = _fmt(v, unit) if v is not None else "not available" + (f": {unit}" if unit else "")
-        spread = getattr(v, "spread", None)
-        out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
-            label, LABEL.get(system, system), median, "" if spread is None else "%.0f%%" % (100 * spread),
-            "" if ratio is None else "%.2f" % ratio,
-            "" if target is None else "<= %.2f" % target, met))
-    return "\n".join(out), misses
+    return ratio_table(rows, TARGETS, LABEL)
 
 
 # What limits theon where a target is missed: case, or "reductions:<op>".
@@ -739,39 +697,8 @@ def limit_of(case, label):
     return LIMITS.get(case + ":" + label.split()[0], LIMITS.get(case, ""))
 
 
-def load_average():
-    try:
-        return os.getloadavg()[0]
-    except OSError:
-        return float("nan")
-
-
-def machine_info(info):
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    nproc = os.cpu_count()
-    peers = ", ".join("%s %s" % (LABEL[k], v) for k, v in info.items() if k != "theon")
-    return "%d cores (nproc), %s, Python %s, %s; peers: %s" % (
-        nproc, model, platform.python_version(), platform.system(), peers)
-
-
 def write_docs(section):
-    text = open(DOC).read() if os.path.exists(DOC) else "# Benchmarks\n"
-    start = text.find(SECTION)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[nxt + 1:] if nxt >= 0 else "")
-    with open(DOC, "w") as fh:
-        fh.write(text.rstrip("\n") + "\n")
+    replace_section(DOC, SECTION, section)
 
 
 def run_suite(systems=SYSTEMS, cases=CASES, quick=False, threads=2, log=print):
@@ -841,7 +768,7 @@ def main():
             cmd += f" --threads {args.threads}"
         lines = [SECTION, "",
                  f"Command: `{cmd}`  ",
-                 "Machine: " + machine_info(info) + "  ",
+                 "Machine: " + machine_info(info, LABEL) + "  ",
                  "Date: %s; %d threads for every system (OMP/MKL/OpenBLAS variables, torch.set_num_threads, "
                  "theon.config.num_threads, the process bound to that many cores when the machine has more, "
                  "which XLA follows; XLA_FLAGS single-threaded with --threads 1); systems interleaved within "
@@ -851,7 +778,7 @@ def main():
                  "1-minute load average %.1f at the start and %.1f at the end on %d cores: other work on "
                  "the machine competes for the cores, and multi-threaded kernels (PyTorch's OpenMP above "
                  "all) suffer most from a preempted thread, so absolute times are noisy; the ratios come "
-                 "from interleaved repetitions under the same load." % (load0, load1, os.cpu_count()),
+                 "from interleaved repetitions under the same load." % (load0, load1, os.cpucount_label()),
                  "", table, ""]
         if args.quick:
             lines.insert(4, "**Quick run (tiny sizes): not the issue's sizes.**  ")

@@ -26,11 +26,11 @@ Each case is timed as the median of rounds, the peers interleaved. With
 """
 import argparse
 import os
-import re
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _report import replace_section  # noqa: E402
 from _timing import median_time  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -199,8 +199,5 @@ if args.write_docs:
         a, b = f"theon {kind} step ms", f"torch {kind} step ms"
         lines.append(f"| {kind} training step (ms) | {results[a]:.2f} | {results.get(b, float('nan')):.2f} | "
                      f"{ratio(a, b)} |")
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "BENCHMARKS.md")
-    text = open(path).read()
-    section = "\n".join(lines) + "\n"
-    text = re.sub(r"## GPU \(issue 7\)\n.*?(?=\n## |\Z)", section, text, flags=re.S)
-    open(path, "w").write(text)
+    replace_section(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "BENCHMARKS.md"),
+                    "## GPU (issue 7)", "\n".join(lines) + "\n")
