@@ -147,7 +147,18 @@ void setup(Call& call, int device, const Conv2dShape& sh, DType dtype, MathMode 
   call.zero = dtype == DType::Float64 ? static_cast<const void*>(&call.zero_d) : &call.zero_f;
 }
 
-// cuDNN's first heuristic choice (`get`), once per key.
+// The first algorithm of cuDNN's ranked heuristics that it reports usable.
+template <class Perf, class Algo>
+bool first_usable(const Perf* perf, int found, Algo& algo) {
+  for (int i = 0; i < found; ++i)
+    if (perf[i].status == CUDNN_STATUS_SUCCESS) {
+      algo = perf[i].algo;
+      return true;
+    }
+  return false;
+}
+
+// cuDNN's first usable heuristic choice (`get`), once per key.
 template <class Algo, class Get>
 Algo cached_algo(const std::string& key, const char* who, Get get) {
   static std::mutex mu;
@@ -173,8 +184,7 @@ void conv2d_forward(int device, const Conv2dShape& sh, DType dtype, const void* 
     int found = 0;
     check(cudnnGetConvolutionForwardAlgorithm_v7(c.h, d.x, d.w, d.conv, d.y, 8, &found, perf),
           "cudnnGetConvolutionForwardAlgorithm_v7");
-    a = perf[0].algo;
-    return found > 0;
+    return first_usable(perf, found, a);
   });
   size_t ws = 0;
   check(cudnnGetConvolutionForwardWorkspaceSize(c.h, d.x, d.w, d.conv, d.y, algo, &ws),
@@ -197,8 +207,7 @@ void conv2d_backward_data(int device, const Conv2dShape& sh, DType dtype, const 
         check(cudnnGetConvolutionBackwardDataAlgorithm_v7(c.h, d.w, d.y, d.conv, d.x, 8, &found,
                                                           perf),
               "cudnnGetConvolutionBackwardDataAlgorithm_v7");
-        a = perf[0].algo;
-        return found > 0;
+        return first_usable(perf, found, a);
       });
   size_t ws = 0;
   check(cudnnGetConvolutionBackwardDataWorkspaceSize(c.h, d.w, d.y, d.conv, d.x, algo, &ws),
@@ -221,8 +230,7 @@ void conv2d_backward_filter(int device, const Conv2dShape& sh, DType dtype, cons
         check(cudnnGetConvolutionBackwardFilterAlgorithm_v7(c.h, d.x, d.y, d.conv, d.w, 8, &found,
                                                             perf),
               "cudnnGetConvolutionBackwardFilterAlgorithm_v7");
-        a = perf[0].algo;
-        return found > 0;
+        return first_usable(perf, found, a);
       });
   size_t ws = 0;
   check(cudnnGetConvolutionBackwardFilterWorkspaceSize(c.h, d.x, d.y, d.conv, d.w, algo, &ws),
