@@ -61,7 +61,8 @@ def load_average():
         return float("nan")
 
 
-def machine_info(info, labels):
+def cpu_line():
+    """'2 cores (nproc), <CPU model>, Python 3.x, Linux'."""
     model = "unknown"
     try:
         with open("/proc/cpuinfo") as fh:
@@ -71,10 +72,13 @@ def machine_info(info, labels):
                     break
     except OSError:
         pass
-    nproc = os.cpu_count()
+    return "%d cores (nproc), %s, Python %s, %s" % (
+        os.cpu_count(), model, platform.python_version(), platform.system())
+
+
+def machine_info(info, labels):
     peers = ", ".join("%s %s" % (labels[k], v) for k, v in info.items() if k != "theon")
-    return "%d cores (nproc), %s, Python %s, %s; peers: %s" % (
-        nproc, model, platform.python_version(), platform.system(), peers)
+    return "%s; peers: %s" % (cpu_line(), peers)
 
 
 def replace_section(path, heading, section):

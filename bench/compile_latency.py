@@ -18,16 +18,18 @@ time of the same MLP graph is measured too, for the ratio.
 """
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 
-import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _report import cpu_line  # noqa: E402
 
-import theon
-import theon.tensor as T
+import numpy as np  # noqa: E402
+
+import theon  # noqa: E402
+import theon.tensor as T  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(ROOT, "docs", "BENCHMARKS.md")
@@ -93,19 +95,6 @@ def time_pytensor(runs):
     return statistics.median(times), pytensor.__version__
 
 
-def machine():
-    model = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores (nproc), {model}, Python {platform.python_version()}, {platform.system()}"
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=7)
@@ -164,7 +153,7 @@ def main():
             a for a in sys.argv[1:])
         section = ("## Compile latency\n\n"
                    f"Command: `{cmd.strip()}`  \n"
-                   f"Machine: {machine()}  \n"
+                   f"Machine: {cpu_line()}  \n"
                    f"Date: {time.strftime('%Y-%m-%d')}; {args.runs} runs per graph ({args.runs_20k} for 20,000 "
                    "nodes), medians; FAST_RUN. \"rewrites\" is the optimizer's own time "
                    "(Function.rewrite_seconds()); the rest is graph cloning, checks and scheduling.\n\n"

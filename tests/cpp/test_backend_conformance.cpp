@@ -16,6 +16,7 @@
 
 #include "theon/backend/cuda.h"
 #include "theon/backend/cuda_device.h"
+#include "cuda_kernel_test_util.h"
 
 namespace theon::testing {
 namespace {
@@ -190,17 +191,6 @@ std::vector<Array> run_function(const Case& c, const Mode& mode) {
   return (*f)(c.values);
 }
 
-void expect_close(const Array& want, const Array& got, double rtol, const std::string& what) {
-  ASSERT_EQ(dtype_name(want.dtype()), dtype_name(got.dtype())) << what;
-  ASSERT_EQ(want.shape(), got.shape()) << what;
-  const Array w = want.astype(DType::Float64), g = got.astype(DType::Float64);
-  for (int64_t i = 0; i < w.size(); ++i) {
-    const double a = w.data_as<double>()[i], b = g.data_as<double>()[i];
-    if ((std::isnan(a) && std::isnan(b)) || a == b) continue;
-    ASSERT_LE(std::abs(a - b), rtol * (1 + std::abs(a)))
-        << what << ": element " << i << " want " << a << " got " << b;
-  }
-}
 
 // Elementwise graphs: the CPU optimizer fuses them into one Composite over
 // the inputs, which the CUDA backend compiles and runs. Returns it (kept
@@ -291,7 +281,7 @@ TEST_P(Conformance, MatchesTheCpuReference) {
   }
   ASSERT_EQ(want.size(), got.size());
   for (size_t i = 0; i < want.size(); ++i)
-    expect_close(want[i], got[i], c.rtol, c.name + " on " + backend);
+    expect_arrays_match(want[i], got[i], c.rtol, c.name + " on " + backend);
 }
 
 // The elementwise cases do reach the CUDA backend's fused kernels (so their

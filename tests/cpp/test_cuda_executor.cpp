@@ -42,18 +42,11 @@ Array randn(DType d, const Shape& shape, uint64_t seed, double lo = -2, double h
   return Array::from_vector(v, shape).astype(d);
 }
 
+// A host result of the device function against the CPU's (cuda_kernel_test_util.h compares).
 void expect_close(const Array& want, const Array& got, double rtol, const std::string& what = "") {
   ASSERT_TRUE(got.defined()) << what;
   ASSERT_FALSE(got.on_device()) << what;
-  ASSERT_EQ(dtype_name(want.dtype()), dtype_name(got.dtype())) << what;
-  ASSERT_EQ(want.shape(), got.shape()) << what;
-  const Array w = want.astype(DType::Float64), g = got.astype(DType::Float64);
-  for (int64_t i = 0; i < w.size(); ++i) {
-    const double a = w.data_as<double>()[i], b = g.data_as<double>()[i];
-    if ((std::isnan(a) && std::isnan(b)) || a == b) continue;
-    ASSERT_LE(std::abs(a - b), rtol * (1 + std::abs(a)))
-        << what << ": element " << i << " want " << a << " got " << b;
-  }
+  expect_arrays_match(want, got, rtol, what);
 }
 
 struct Compiled {
